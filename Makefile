@@ -1,0 +1,37 @@
+# Two commands matter (see README): `make pafilt` runs the main job, `make test` runs the tests.
+SHELL := /bin/bash
+PY    ?= python3
+VENV  := .venv
+BIN   := $(VENV)/bin
+# Data root: the shared offline data beside the checkout when present, else ./data (downloads when online).
+ADVFILTER_DATA ?= $(if $(wildcard ../shared/data/cifar10),$(abspath ../shared/data),$(CURDIR)/data)
+export ADVFILTER_DATA
+RUN ?= $(shell date +%Y%m%d-%H%M%S)
+PROFILE ?= smoke
+
+.PHONY: install pafilt study test lab clean-check
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements-lock.txt setup.py settings.ini
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-lock.txt
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name advfilter --display-name "Python (advfilter)" >/dev/null
+	touch $@
+
+## the main job: the PA-Filt study (nbs/04_pafilt.ipynb) at PROFILE (default smoke); results in outputs/04_pafilt/$(RUN)/
+pafilt: install
+	$(MAKE) --no-print-directory study NB=04_pafilt
+
+## any study notebook: make study NB=02_empirical_study PROFILE=micro
+study: install
+	mkdir -p outputs/$(NB)/$(RUN)
+	$(BIN)/papermill -k advfilter --cwd nbs nbs/$(NB).ipynb outputs/$(NB)/$(RUN)/$(NB).ipynb \
+	    -p profile $(PROFILE) -p run $(RUN)
+
+## the tests: nbdev_test on every library notebook + each study notebook end to end at the micro profile
+test: install
+	$(BIN)/python tools/run_tests.py $(ARGS)
+
+lab: install
+	$(BIN)/jupyter lab nbs
