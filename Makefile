@@ -34,4 +34,21 @@ test: install
 	$(BIN)/python tools/run_tests.py $(ARGS)
 
 lab: install
-	$(BIN)/jupyter lab nbs
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) nbs
+
+# ---- the docs (offline site, browser check, results snapshot) ----
+.PHONY: docs check-docs snapshot
+SNAPSHOT_OTHERS ?= micro
+
+## the offline docs site: Sphinx + MyST-NB render nbs/ (study pages from the snapshot docs/snapshot/) into site/
+docs: install
+	$(BIN)/python tools/build_docs.py $(DOCS_ARGS)
+
+## check site/ in headless Chromium (Debian's `chromium`): pages, tables, figures, images, links; screenshots in site/_check/
+check-docs: docs
+	$(BIN)/python tools/check_site.py
+
+## refresh the committed results snapshot docs/snapshot/: 04_pafilt at PROFILE (smoke), the other studies at SNAPSHOT_OTHERS
+snapshot: install
+	SNAPSHOT_COMMAND="make snapshot PROFILE=$(PROFILE) SNAPSHOT_OTHERS=$(SNAPSHOT_OTHERS)$(if $(SNAPSHOT_ARGS), SNAPSHOT_ARGS='$(SNAPSHOT_ARGS)')" $(BIN)/python tools/snapshot.py \
+	    --profile $(SNAPSHOT_OTHERS) --profile-for 04_pafilt=$(PROFILE) $(SNAPSHOT_ARGS)
