@@ -6,6 +6,9 @@ BIN   := $(VENV)/bin
 # Data root: the shared offline data beside the checkout when present, else ./data (downloads when online).
 ADVFILTER_DATA ?= $(if $(wildcard ../shared/data/cifar10),$(abspath ../shared/data),$(CURDIR)/data)
 export ADVFILTER_DATA
+# idle OpenMP threads sleep instead of spinning: a 2-core machine shared with other work slowed 5-16x without it
+OMP_WAIT_POLICY ?= PASSIVE
+export OMP_WAIT_POLICY
 RUN ?= $(shell date +%Y%m%d-%H%M%S)
 PROFILE ?= smoke
 
