@@ -172,17 +172,20 @@ class SemanticLoss(nn.Module):
 def fusion_ce(logits:Tensor, # classifier logits (B,n_classes) on the denoised images
               clean_logits:Tensor|None=None, # classifier logits on the clean images; target = their argmax
               labels:Tensor|None=None, # true labels (B,)
+              clip:float|None=None, # cap each pair's CE at `clip` (e.g. ln(n_classes)); None -> plain CE (the paper)
              )->Tensor: # scalar cross-entropy (mean of both when both targets are given)
-    "Cross-entropy used to train the uncertainty-aware fusion module, Sec. 4.2."
+    "Cross-entropy used to train the uncertainty-aware fusion module, Sec. 4.2 (optionally capped per pair)."
+    if clip is not None and not clip > 0: raise ValueError(f"clip must be > 0 or None, got {clip!r}")
+    ce = lambda t: F.cross_entropy(logits, t, reduction='none').clamp(max=clip if clip is not None else float('inf')).mean()
     if clean_logits is None and labels is None: raise ValueError("fusion_ce needs clean_logits and/or labels")
     if logits.dim() != 2: raise ValueError(f"logits must be (B,n_classes), got shape {tuple(logits.shape)}")
     losses = []
     if clean_logits is not None:
         if clean_logits.shape != logits.shape:
             raise ValueError(f"shape mismatch: clean_logits {tuple(clean_logits.shape)} vs logits {tuple(logits.shape)}")
-        losses.append(F.cross_entropy(logits, clean_logits.detach().argmax(1)))
+        losses.append(ce(clean_logits.detach().argmax(1)))
     if labels is not None:
         if labels.shape != logits.shape[:1]:
             raise ValueError(f"shape mismatch: labels {tuple(labels.shape)} must be ({logits.shape[0]},)")
-        losses.append(F.cross_entropy(logits, labels))
+        losses.append(ce(labels))
     return sum(losses) / len(losses)

@@ -379,13 +379,16 @@ def _load_weights(model:Normalized, sd:dict, name:str):
         raise ValueError(f"The checkpoint does not fit {name!r}: missing {missing[:4]}, unexpected {unexpected[:4]}.")
 
 # %% ../nbs/01a_data.ipynb #bd9da9e1
-def load_classifier(name:str, # one of CLASSIFIERS
+def load_classifier(name, # one of CLASSIFIERS; 'fd_<base>' / 'fpd_<base>' (robust); or an external `nn.Module`
                     root=None, # data root; see `data_root`
                     checkpoint=None, # a weight file to use instead of the default one (e.g. `train_classifier`'s)
                     device='cpu', # where to put it ('auto': CUDA when present)
                     download:bool=True, # download missing pretrained weights
-                   )->Normalized:
+                   )->nn.Module:
     "A pretrained classifier on [0,1] inputs, normalisation inside, eval mode, frozen (the threat model of Sec. 3.2)."
+    if isinstance(name, nn.Module) or str(name).startswith(('fd_', 'fpd_')):   # robust models (Sec. 5-6): advfilter.robust
+        from advfilter.robust import load_robust   # lazy: robust builds on this module
+        return load_robust(name if checkpoint is None or isinstance(name, nn.Module) else checkpoint, device=device, root=root)
     model = build_classifier(name)
     path = Path(checkpoint) if checkpoint is not None else fetch_weights(name, root, download)
     if not path.exists(): raise FileNotFoundError(f"Checkpoint {path} does not exist.")

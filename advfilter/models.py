@@ -12,7 +12,7 @@ from .core import pixel_filter, additive, uncertainty_map, _kernel_size
 # %% auto #0
 __all__ = ['CHANNELS', 'NORMS', 'BRANCHES', 'MODELS', 'conv_block', 'pad_to_stride', 'UNetEncoder', 'UNetDecoder', 'UNet',
            'normalize_kernels', 'output_layer', 'filter_bias', 'filter_layer', 'AddDenoiser', 'FiltDenoiser',
-           'MultiHeadFiltDenoiser', 'YNet', 'FusionNet', 'PAFilt', 'Denoised', 'build_model']
+           'MultiHeadFiltDenoiser', 'YNet', 'FusionNet', 'PAFilt', 'Denoised', 'Branch', 'build_model']
 
 # %% ../nbs/01_models.ipynb #14ad0e77
 CHANNELS = (64, 128, 256, 512, 512)  # output channels of U-Net blocks 1-5 at width 1 (Sec. 3.2)
@@ -319,8 +319,21 @@ class Denoised(nn.Module):
     def forward(self, x:Tensor)->Tensor:
         return self.classifier(x if self.denoiser is None else self.denoiser(x))
 
+# %% ../nbs/01_models.ipynb #e453149b
+class Branch(nn.Module):
+    "One decoder of a Y-Net used alone as a denoiser: Ĩ_sl or Ĩ_m of Eq. 8."
+    def __init__(self, ynet:YNet, # a (trained) Y-Net; its weights are shared, not copied
+                 branch:str, # 'sl' or 'm'
+                ):
+        super().__init__()
+        if branch not in ('sl', 'm'): raise ValueError(f"branch must be 'sl' or 'm', got {branch!r}")
+        self.ynet, self.branch = ynet, branch
+        self.config = dict(kind='Branch', ynet=ynet.config, branch=branch)
+
+    def forward(self, x:Tensor)->Tensor: return self.ynet(x, branch=self.branch)
+
 # %% ../nbs/01_models.ipynb #bcf94aa1
-MODELS = {c.__name__: c for c in (UNet, AddDenoiser, FiltDenoiser, MultiHeadFiltDenoiser, YNet, FusionNet, PAFilt, Denoised)}
+MODELS = {c.__name__: c for c in (UNet, AddDenoiser, FiltDenoiser, MultiHeadFiltDenoiser, YNet, FusionNet, PAFilt, Branch, Denoised)}
 
 def build_model(config:dict, # a model's `.config` (e.g. loaded from JSON)
                 classifier:nn.Module|None=None, # only for kind 'Denoised': the classifier to wrap
@@ -332,6 +345,7 @@ def build_model(config:dict, # a model's `.config` (e.g. loaded from JSON)
     cfg = {k: v for k, v in config.items() if k != 'kind'}
     kind = config['kind']
     if kind == 'PAFilt': return PAFilt(build_model(cfg['ynet']), build_model(cfg['fusion']))
+    if kind == 'Branch': return Branch(build_model(cfg['ynet']), cfg['branch'])
     if kind == 'Denoised':
         if classifier is None: raise ValueError("build_model of a 'Denoised' config needs classifier=...")
         return Denoised(None if cfg['denoiser'] is None else build_model(cfg['denoiser']), classifier)

@@ -10,15 +10,16 @@ from pathlib import Path
 from .runs import resolve, cache_root, atomic_torch_save, atomic_write, set_seed, pick_device
 from .attacks import EPS_TRAIN, EPS_TEST, EPS_M, generate_adversarial_set, pgd
 from .evaluation import accuracy, COLUMNS
+from .data import predict
 from .data import load_dataset, load_classifier
-from .models import build_model, Denoised
+from .models import build_model, Denoised, YNet, FusionNet, PAFilt
 from . import training
 
 # %% auto #0
-__all__ = ['STUDY', 'SOURCES', 'VARIANTS', 'SMALL', 'MEDIUM', 'LARGE', 'study_config', 'threat_model', 'adversarial_sets',
-           'make_model', 'model_key', 'cached_model', 'fit_kwargs', 'train_variant', 'whitebox_table', 'group_name',
-           'paper_group', 'series', 'compare', 'claim', 'claims_table1', 'claims_table2', 'claims_table3',
-           'claims_table4', 'verdict_markdown']
+__all__ = ['STUDY', 'SOURCES', 'VARIANTS', 'SMALL', 'MEDIUM', 'LARGE', 'LARGE_AT', 'SMALL_AT', 'study_config', 'threat_model',
+           'adversarial_sets', 'make_model', 'model_key', 'cached_model', 'fit_kwargs', 'train_variant', 'weights_sha',
+           'train_pafilt', 'first_images', 'whitebox_table', 'group_name', 'paper_group', 'series', 'compare', 'claim',
+           'claims_table1', 'claims_table2', 'claims_table3', 'claims_table4', 'verdict_markdown', 'claims_robust']
 
 # %% ../nbs/01e_study.ipynb #6fbc2ed6
 STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, paper: GPU)
@@ -39,6 +40,9 @@ STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, pape
     'steps_whitebox':   dict(micro=3, smoke=10, paper=100),        # white-box PGD steps
     'restarts_whitebox': dict(micro=1, smoke=1, paper=3),          # white-box PGD random restarts
     'sem_layer':        dict(micro='net.layer3', smoke='net.layer3', paper='net.layer3'),  # L_sem layer l of Eq. 5 (not given; HGD-style: the last stage)
+    'fusion_target':    dict(micro='clean', smoke='clean', paper='clean'),  # fusion CE target (Sec. 4.2): the classifier's clean prediction
+    'fusion_hidden':    dict(micro=32, smoke=32, paper=32),        # hidden channels of the fusion network C (not given in the paper)
+    'fusion_ce_clip':   dict(micro=2.3, smoke=2.3, paper=2.3),     # cap per pair on the fusion CE, ≈ ln 10 (our choice; 0 = plain CE as in the paper)
 }
 
 def study_config(profile:str='smoke', # micro | smoke | paper
@@ -49,6 +53,7 @@ def study_config(profile:str='smoke', # micro | smoke | paper
     cfg['eps_train'] = [float(e) for e in cfg['eps_train']]
     bad = [e for e in cfg['eps_train'] if e not in EPS_TRAIN]
     if bad: raise ValueError(f"eps_train values {bad} are not in the paper's grid EPS_TRAIN={list(EPS_TRAIN)}.")
+    cfg['fusion_epochs'] = cfg.get('fusion_epochs') or cfg['epochs']   # the fusion trains as long as the denoisers unless told
     return cfg
 
 # %% ../nbs/01e_study.ipynb #e19a657a
@@ -128,22 +133,60 @@ def train_variant(name:str, # a key of VARIANTS, e.g. 'Filt(Limg)'
     set_seed(cfg.get('seed', 0))   # the initial weights depend on the seed only
     return cached_model(make_model(kind, cfg), fit, {**kw, 'classifier': clf.advfilter_id}, train_adv, tag=name)
 
+# %% ../nbs/01e_study.ipynb #1c04cc76
+def weights_sha(model:torch.nn.Module)->str:
+    "sha256 (16 hex digits) of a model's weights: part of the fusion's cache key (Sec. 4.2 trains C on a frozen Y-Net)."
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode()); h.update(np.ascontiguousarray(v.detach().float().cpu().numpy()).tobytes())
+    return h.hexdigest()[:16]
+
+def train_pafilt(cfg:dict, # study config (sizes, fusion_target, fusion_hidden, fusion_epochs, fusion_ce_clip)
+                 train_adv, # training pairs of all training ε
+                 clf:torch.nn.Module, # the frozen classifier of the fusion CE
+                )->PAFilt:
+    "PA-Filt(L_img) of Sec. 4.2: the Y-Net by multi-domain L1, then the fusion C by semantic CE; both cached."
+    ynet_kw = fit_kwargs(cfg, eps_m=list(EPS_M))
+    set_seed(cfg.get('seed', 0)); ynet = make_model('YNet', cfg)
+    ynet_key = model_key(ynet, ynet_kw, train_adv)
+    ynet = cached_model(ynet, lambda m, ckpt_dir: training.train_ynet(m, train_adv, ckpt_dir=ckpt_dir, **ynet_kw),
+                        ynet_kw, train_adv, tag='PA-Filt-YNet')
+    fusion_kw = {**fit_kwargs(cfg, target=cfg['fusion_target'], ce_clip=cfg['fusion_ce_clip'] or None),
+                 'epochs': cfg['fusion_epochs']}
+    key = {**fusion_kw, 'classifier': clf.advfilter_id, 'ynet': {'key': ynet_key, 'sha256': weights_sha(ynet)}}
+    set_seed(cfg.get('seed', 0)); pafilt = PAFilt(ynet, FusionNet(cfg['fusion_hidden']))
+    return cached_model(pafilt, lambda m, ckpt_dir: training.train_fusion(m, train_adv, clf, ckpt_dir=ckpt_dir, **fusion_kw),
+                        key, train_adv, tag='PA-Filt-fusion')
+
 # %% ../nbs/01e_study.ipynb #0cb1c7c4
+def first_images(advset, # an `AdvSet`
+                 n:int, # how many clean images to keep
+                ):
+    "The set restricted to its first `n` clean images and their adversarial rows (the images `whitebox_table` attacks)."
+    import dataclasses
+    keep = advset.src < n
+    return dataclasses.replace(advset, clean=advset.clean[:n], y=advset.y[:n], x_adv=advset.x_adv[keep],
+                               eps=advset.eps[keep], src=advset.src[keep])
+
 def whitebox_table(clf, # the classifier
-                   denoisers:dict, # paper method name -> denoiser module
+                   denoisers:dict, # paper method name -> denoiser module (None: the classifier alone)
                    test_adv, # the test AdvSet (its clean images, labels and ε grid are used)
                    table:int, # the paper's table number
                    group:str, # 'Network & Dataset'
                    cfg:dict, # study config: n_whitebox, steps_whitebox, restarts_whitebox, seed
                   )->pd.DataFrame:
-    "Accuracy under white-box PGD through denoiser + classifier, as long-table rows '<method> (white-box)'."
-    n, steps = cfg['n_whitebox'], cfg['steps_whitebox']
-    x, y, rows = test_adv.clean[:n], test_adv.y[:n], []
+    "Accuracy under white-box PGD through denoiser + classifier at every ε, rows '<method> (white-box)'."
+    n, steps = min(cfg['n_whitebox'], len(test_adv.clean)), cfg['steps_whitebox']
+    grid = [0.0, *test_adv.eps_grid]
+    x, y = test_adv.clean[:n].repeat(len(grid), 1, 1, 1), test_adv.y[:n].repeat(len(grid))
+    eps = torch.tensor(grid, dtype=torch.float64).repeat_interleave(n)   # one PGD call per row: one ε per image
+    rows = []
     for name, den in denoisers.items():
         model = Denoised(den, clf).eval()
-        for e in [0.0, *test_adv.eps_grid]:
-            xa = pgd(model, x, y, e, steps=steps, restarts=cfg['restarts_whitebox'], seed=cfg.get('seed', 0))
-            rows.append((int(table), group, f'{name} (white-box)', 'accuracy', steps, float(e), accuracy(model, xa, y)))
+        xa = pgd(model, x, y, eps, steps=steps, restarts=cfg['restarts_whitebox'], seed=cfg.get('seed', 0),
+                 backend='native', rel_stepsize=max(0.01 / 0.3, 2.5 / steps))
+        hit = (predict(model, xa) == y).float().view(len(grid), n).mean(1)
+        rows += [(int(table), group, f'{name} (white-box)', 'accuracy', steps, float(e), float(h)) for e, h in zip(grid, hit)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 # %% ../nbs/01e_study.ipynb #73dca4e6
@@ -232,3 +275,27 @@ def verdict_markdown(claims:list, title:str='Verdict')->str:
     "A markdown table of computed claims (✔ holds / ✘ does not hold in this run)."
     rows = '\n'.join(f"| {c['claim']} | {'✔ holds' if c['holds'] else '✘ does not hold'} | {c['evidence']} |" for c in claims)
     return f"**{title}**\n\n| paper's claim | in this run | evidence |\n|---|---|---|\n{rows}\n"
+
+# %% ../nbs/01e_study.ipynb #8e338da9
+LARGE_AT = (5e-2, 0.1, 0.3, 0.5)                                      # where Sec. 6.1 reports the gains
+SMALL_AT = (0.0, 1e-4, 3e-4, 5e-4, 1e-3, 3e-3, 5e-3, 1e-2)
+
+def claims_robust(df:pd.DataFrame, # a Table 5/6/7 long table (gray-box)
+                  model:str, # 'Adv', 'FPD' or 'FD'
+                  dens:list, # denoiser names, e.g. ['Add', 'Filt']
+                 )->list:
+    "Claim (f) of Sec. 6.1 per denoiser: '<den>+<model>' beats '<model>' at large ε and keeps its small-ε accuracy."
+    out = []
+    for d in dens:
+        m = f'{d}+{model}'
+        out.append(claim(f'(f) {m} beats {model} at large ε {list(LARGE_AT)}', compare(df, m, model, LARGE_AT)))
+        small = compare(df, m, model, SMALL_AT)
+        out.append(dict(claim=f'{m} keeps {model} at ε ≤ 0.01 (mean Δ ≥ −0.02)', holds=bool(small['mean'] >= -0.02),
+                        evidence=f"mean Δ {small['mean']:+.3f} over {small['n']} ε"))
+        sw = df[df.method.isin([m, model]) & np.isclose(df.eps, 0.3) & (df.pgd_steps != df.pgd_steps.mode().iloc[0])]
+        if sw.pgd_steps.nunique() > 1:
+            piv = sw.pivot_table(index='pgd_steps', columns='method', values='value')
+            dd = piv[m] - piv[model]
+            out.append(dict(claim=f'(f) {m} beats {model} at ε=0.3 for every PGD step count n', holds=bool((dd > 0).all()),
+                            evidence=', '.join(f'n={n}: {v:+.3f}' for n, v in dd.items())))
+    return out

@@ -132,13 +132,13 @@ def _ynet_loss(model, clean, x_adv, eps, y, eps_m=EPS_M):
 # %% ../nbs/01c_training.ipynb #41f8b67d
 _TARGETS = ('clean', 'label', 'both')
 
-def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean'):
+def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean', ce_clip=None):
     "Step function of the uncertainty-aware fusion (Sec. 4.2): CE of φ(Ĩ) against φ's prediction on the clean image."
     logits = classifier(model(x_adv))
     clean_logits = None
     if target in ('clean', 'both'):
         with torch.no_grad(): clean_logits = classifier(clean)
-    return fusion_ce(logits, clean_logits, y if target in ('label', 'both') else None), {}, []
+    return fusion_ce(logits, clean_logits, y if target in ('label', 'both') else None, clip=ce_clip), {}, []
 
 # %% ../nbs/01c_training.ipynb #c158fca9
 def _plain(v):
@@ -298,14 +298,15 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
                  advset, # the training pairs (all 12 training ε): an `AdvSet` or a tuple `(clean, x_adv, eps[, y])`
                  classifier:nn.Module, # the frozen classifier φ of the semantic cross-entropy
                  target:str='clean', # CE target: 'clean' = φ's prediction on the clean image (Sec. 4.2), 'label', 'both'
+                 ce_clip:float|None=None, # cap each pair's CE (`fusion_ce(clip=)`); None -> plain CE as in the paper
                  **kwargs,
                 )->list:
     "Train the fusion network C (Eq. 10–11) with the semantic cross-entropy of Sec. 4.2; the Y-Net stays frozen."
     if target not in _TARGETS: raise ValueError(f"Unknown target {target!r}: use one of {_TARGETS}.")
     if target != 'clean' and (_pairs(advset, kwargs.get('eps_subset'))[3] < 0).any():
         raise ValueError(f"target={target!r} needs labels: give pairs with `y`, or use target='clean'.")
-    extra = {'target': target, 'classifier': getattr(classifier, 'advfilter_id', None)}
-    return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target), 'fusion',
+    extra = {'target': target, 'ce_clip': ce_clip, 'classifier': getattr(classifier, 'advfilter_id', None)}
+    return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip), 'fusion',
                 params=pafilt.fusion.parameters(), frozen=(pafilt.ynet, classifier), extra=extra, **kwargs)
 
 # %% ../nbs/01c_training.ipynb #bd2dc00f
