@@ -166,7 +166,7 @@ def first_images(advset, # an `AdvSet`
     import dataclasses
     keep = advset.src < n
     return dataclasses.replace(advset, clean=advset.clean[:n], y=advset.y[:n], x_adv=advset.x_adv[keep],
-                               eps=advset.eps[keep], src=advset.src[keep])
+                               eps=advset.eps[keep], src=advset.src[keep], path=None)   # a subset: no cache folder
 
 def whitebox_table(clf, # the classifier
                    denoisers:dict, # paper method name -> denoiser module (None: the classifier alone)
