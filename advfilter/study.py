@@ -25,7 +25,7 @@ __all__ = ['STUDY', 'SOURCES', 'VARIANTS', 'SMALL', 'MEDIUM', 'LARGE', 'LARGE_AT
 STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, paper: GPU)
     'dataset':          dict(micro='cifar10', smoke='cifar10', paper='cifar10'),
     'classifier':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='cifar_resnet56'),
-    'train_per_class':  dict(micro=2, smoke=20, paper=500),         # training images per class (paper: 5/class of ImageNet)
+    'train_per_class':  dict(micro=2, smoke=16, paper=500),         # training images per class (paper: 5/class of ImageNet)
     'n_test':           dict(micro=20, smoke=200, paper=1000),     # test images (paper: 1,000)
     'eps_train':        dict(micro=[1e-3, 3e-2, 0.3], smoke=list(EPS_TRAIN), paper=list(EPS_TRAIN)),
     'steps_train':      dict(micro=3, smoke=10, paper=40),         # PGD steps for the training pairs (paper: 40)
@@ -36,7 +36,7 @@ STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, pape
     'width':            dict(micro=0.125, smoke=0.25, paper=1.0),  # U-Net width multiplier (paper: 1.0)
     'n_down':           dict(micro=2, smoke=3, paper=2),           # U-Net downsamplings (4 for 224x224 inputs)
     'K':                dict(micro=5, smoke=5, paper=5),           # filter size (not given in the paper)
-    'n_whitebox':       dict(micro=8, smoke=16, paper=1000),       # test images attacked white-box (beyond the paper)
+    'n_whitebox':       dict(micro=8, smoke=12, paper=1000),       # test images attacked white-box (beyond the paper)
     'steps_whitebox':   dict(micro=3, smoke=10, paper=100),        # white-box PGD steps
     'restarts_whitebox': dict(micro=1, smoke=1, paper=3),          # white-box PGD random restarts
     'sem_layer':        dict(micro='net.layer3', smoke='net.layer3', paper='net.layer3'),  # L_sem layer l of Eq. 5 (not given; HGD-style: the last stage)
