@@ -41,7 +41,7 @@ lab: install
 
 # ---- the docs (offline site, browser check, results snapshot) ----
 .PHONY: docs check-docs snapshot
-SNAPSHOT_OTHERS ?= micro
+SNAPSHOT_OTHERS ?= smoke
 
 ## the offline docs site: Sphinx + MyST-NB render nbs/ (study pages from the snapshot docs/snapshot/) into site/
 docs: install
