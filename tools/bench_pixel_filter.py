@@ -11,7 +11,9 @@ read grad_out, img and kernels, write grad_img and grad_kernels (backward). The 
 The copy bandwidth counts read + write bytes the same way. It also prints what allocating and first-touching one
 kernel-sized tensor costs (page faults); every implementation pays this for grad_kernels, and on CPU it is often the
 largest single item. The allocator is a process setting, not part of the op: e.g. `THP_MEM_ALLOC_ENABLE=1`
-(PyTorch's transparent-huge-page allocation) or jemalloc lower it for both implementations.
+(PyTorch's transparent-huge-page allocation) or jemalloc lower it for both implementations. The `floor` line is the
+least time any implementation could take here (that allocation plus the minimum bytes at copy bandwidth), so it
+bounds the speed-up over unfold and the bandwidth share that is reachable on this machine and allocator.
 
 Times are the minimum over --reps interleaved repetitions (median in brackets); on a shared machine they are noisy.
 Usage: .venv/bin/python tools/bench_pixel_filter.py [--device auto|cpu|cuda] [--reps 7] [--threads N]
@@ -94,6 +96,11 @@ def main():
             tm, gbs = min(t), need[n] / min(t) / 1e9
             print(f"  {n:32s} {tm*1e3:8.1f} ms (median {statistics.median(t)*1e3:6.1f})  "
                   f"x{t_ref/tm:5.1f} vs unfold  {gbs:6.1f} GB/s = {100*gbs/bw:3.0f}% of copy bandwidth")
+        # no implementation can beat: allocating + first-touching grad_kernels, plus moving its minimum bytes at copy speed
+        floor = alloc / 1e3 + need['pixel_filter'] / (bw * 1e9)
+        print(f"  {'floor for any implementation':32s} {floor*1e3:8.1f} ms  (alloc+touch of grad_kernels + minimum bytes at "
+              f"copy bandwidth): at most x{t_ref/floor:.1f} vs unfold and "
+              f"{100*need['pixel_filter']/floor/1e9/bw:.0f}% of copy bandwidth with this allocator")
 
 if __name__ == '__main__':
     main()
