@@ -12,6 +12,7 @@ from .attacks import EPS_TRAIN, EPS_TEST, EPS_M, generate_adversarial_set, pgd
 from .evaluation import accuracy, COLUMNS
 from .data import predict
 from .data import load_dataset, load_classifier
+import dataclasses
 from .models import build_model, Denoised, YNet, FusionNet, PAFilt
 from . import training
 
@@ -163,7 +164,6 @@ def first_images(advset, # an `AdvSet`
                  n:int, # how many clean images to keep
                 ):
     "The set restricted to its first `n` clean images and their adversarial rows (the images `whitebox_table` attacks)."
-    import dataclasses
     keep = advset.src < n
     return dataclasses.replace(advset, clean=advset.clean[:n], y=advset.y[:n], x_adv=advset.x_adv[keep],
                                eps=advset.eps[keep], src=advset.src[keep], path=None)   # a subset: no cache folder
