@@ -9,7 +9,9 @@ export ADVFILTER_DATA
 # idle OpenMP threads sleep instead of spinning: a 2-core machine shared with other work slowed 5-16x without it
 OMP_WAIT_POLICY ?= PASSIVE
 export OMP_WAIT_POLICY
-RUN ?= $(shell date +%Y%m%d-%H%M%S)
+ifeq ($(origin RUN), undefined)
+RUN := $(shell date +%Y%m%d-%H%M%S)# once: every line of a recipe names the same run
+endif
 PROFILE ?= smoke
 
 .PHONY: install pafilt study test lab clean-check
@@ -26,11 +28,19 @@ $(VENV)/.installed: requirements-lock.txt setup.py settings.ini
 pafilt: install
 	$(MAKE) --no-print-directory study NB=04_pafilt
 
-## any study notebook: make study NB=02_empirical_study PROFILE=micro
+## any study notebook: make study NB=02_empirical_study PROFILE=micro (ARGS: more papermill options, e.g. ARGS="-p K 3")
+## prints the run folder, then each section of the notebook as it starts and the cells' output (papermill --log-output);
+## a run that fails, even before its first cell, leaves status.json 'failed' in its folder
+OUT = outputs/$(NB)/$(RUN)
 study: install
-	mkdir -p outputs/$(NB)/$(RUN)
-	$(BIN)/papermill -k advfilter --cwd nbs nbs/$(NB).ipynb outputs/$(NB)/$(RUN)/$(NB).ipynb \
-	    -p profile $(PROFILE) -p run $(RUN)
+	@echo "run folder: $(OUT)/  (status.json: running / completed / failed; the executed notebook: $(OUT)/$(NB).ipynb)"
+	@mkdir -p $(OUT)
+	@set -o pipefail; $(BIN)/papermill -k advfilter --cwd nbs --log-output --no-progress-bar --log-level INFO \
+	    nbs/$(NB).ipynb $(OUT)/$(NB).ipynb -p profile $(PROFILE) -p run $(RUN) $(ARGS) 2>&1 \
+	  | $(BIN)/python -u -c "import sys; from advfilter.runs import follow_stages; follow_stages('$(OUT)/$(NB).ipynb', sys.stdin)" \
+	  || { $(BIN)/python -c "from advfilter.runs import mark_failed; mark_failed('$(OUT)', 'papermill failed: see $(OUT)/$(NB).ipynb')"; \
+	       echo "FAILED: $(OUT)/ (status.json, $(NB).ipynb)"; exit 1; }
+	@echo "done: $(OUT)/"
 
 ## the tests: nbdev_test on every library notebook + each study notebook end to end at the micro profile
 test: install

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_attacks.ipynb #b249c23c
 from __future__ import annotations
-import hashlib, json, math, os, time, warnings
+import hashlib, json, math, os, sys, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foolbox as fb
 from tqdm.auto import tqdm
-from .runs import atomic_write, atomic_json, sha256_file, repo_root, cache_root
+from .runs import atomic_write, atomic_json, sha256_file, repo_root, cache_root, cache_lock
 
 # %% auto #0
 __all__ = ['EPS_TRAIN', 'EPS_TEST', 'EPS_M', 'FORMAT', 'norm_eps', 'check_eps', 'frozen', 'seeded', 'pgd', 'fgsm', 'AdvSet',
@@ -36,10 +36,7 @@ def check_eps(eps)->float:
     return e
 
 # %% ../nbs/01b_attacks.ipynb #905613b4
-def _device(model:nn.Module)->torch.device:
-    "The device of `model`'s first parameter or buffer (CPU for a model without any)."
-    t = next(iter([*model.parameters(), *model.buffers()]), None)
-    return t.device if t is not None else torch.device('cpu')
+from .device import module_device   # the project's one device helper
 
 @contextmanager
 def frozen(model:nn.Module, # the model to attack
@@ -97,7 +94,7 @@ def _native_attack(model, x, y, eps, steps, restarts, rel_stepsize, random_start
 def _attack_batches(model, x, y, eps, batch_size, seed, fn)->torch.Tensor:
     "Apply `fn(model, xb, yb, eb)` batch by batch on the model's device, seeded and with frozen parameters."
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    dev, out = _device(model), torch.empty_like(x)
+    dev, out = module_device(model), torch.empty_like(x)
     with frozen(model), seeded(seed, dev):
         for i in range(0, len(x), batch_size):
             s = slice(i, i + batch_size)
@@ -263,11 +260,16 @@ def _diff(a, b, pre='')->list:
         return [k for key in sorted(set(a) | set(b)) for k in _diff(a.get(key), b.get(key), f'{pre}{key}.')]
     return [] if a == b else [pre.rstrip('.')]
 
+def _corrupted(d:Path, man:dict, names)->list:
+    "The recorded files among `names` that are missing or whose sha256 differs from the manifest's."
+    return [n for n in names if not (d/n).exists() or sha256_file(d/n) != man['files'][n]]
+
 def _verify(d:Path, man:dict, names)->None:
-    "Check the sha256 of each recorded file in `names`; ValueError naming the corrupted ones."
-    bad = [n for n in names if not (d/n).exists() or sha256_file(d/n) != man['files'][n]]
+    "Check the sha256 of each recorded file in `names`; ValueError naming the corrupted ones and the repair call."
+    bad = _corrupted(d, man, names)
     if bad: raise ValueError(f"Adversarial cache {d} is corrupted: {bad[:5]}{' …' if len(bad) > 5 else ''} missing, "
-                             f"truncated or modified (sha256 mismatch). {_fix(d)}")
+                             "truncated or modified (sha256 mismatch). Recompute only those chunks: call "
+                             "generate_adversarial_set(..., repair=True) with the same arguments (or delete the folder).")
 
 # %% ../nbs/01b_attacks.ipynb #4330e58b
 def _load_npy(path:Path)->torch.Tensor:
@@ -304,15 +306,21 @@ def _save(d:Path, man:dict, name:str, arr:np.ndarray):
         with open(t, 'wb') as f: np.save(f, arr, allow_pickle=False)
     atomic_write(d/name, w); man['files'][name] = sha256_file(d/name); atomic_json(man, d/'manifest.json')
 
-def _open_cache(d:Path, params:dict)->dict:
-    "The manifest of cache `d`: a new one, or the existing one after checking its parameters and recorded files."
+def _open_cache(d:Path, params:dict, repair:bool=False)->dict:
+    "The manifest of cache `d`: a new one, or the existing one after checking its parameters and recorded files (`repair`: forget the corrupted ones)."
     if not (d/'manifest.json').exists():
         man = {'format': FORMAT, 'params': params, 'params_sha256': _sha_json(params), 'versions': _versions(),
                'created': time.strftime('%Y-%m-%dT%H:%M:%S'), 'files': {}, 'complete': False}
         atomic_json(man, d/'manifest.json'); return man
     man = _read_manifest(d); diff = _diff(man['params'], params)
     if diff: raise ValueError(f"Adversarial cache {d} was made with other parameters ({', '.join(diff[:6])} differ). {_fix(d)}")
-    _verify(d, man, [n for n in man['files'] if n in _chunk_files(params)])
+    recorded = [n for n in man['files'] if n in _chunk_files(params)]
+    if not repair: _verify(d, man, recorded); return man
+    bad = _corrupted(d, man, recorded)
+    if bad:
+        print(f"repair: recomputing {len(bad)} corrupted file(s) of {d}: {bad[:5]}{' …' if len(bad) > 5 else ''}", file=sys.stderr)
+        for n in bad: man['files'].pop(n)
+        man['complete'] = False; atomic_json(man, d/'manifest.json')
     return man
 
 # %% ../nbs/01b_attacks.ipynb #86442ff1
@@ -328,21 +336,23 @@ def generate_adversarial_set(model:nn.Module, # classifier (threat model) in eva
                              batch_size:int=256, # images per attack call
                              backend:str='foolbox', # 'foolbox' or 'native' (see `pgd`)
                              progress:bool=True, # show a tqdm bar
+                             repair:bool=False, # recompute only the chunks whose files are missing or corrupted
                             )->AdvSet:
-    "PGD(n, ε) examples of every image of `ds` for every ε of the grid (Sec. 3.2), cached and resumable."
+    "PGD(n, ε) examples of every image of `ds` for every ε of the grid (Sec. 3.2), cached, resumable and locked against a concurrent run."
     if steps < 1 or restarts < 1 or chunk_size < 1: raise ValueError("steps, restarts and chunk_size must be >= 1.")
     if backend not in ('foolbox', 'native'): raise ValueError(f"backend must be 'foolbox' or 'native', got {backend!r}.")
     params = {'classifier': classifier_id(model), 'dataset': _dataset_params(ds), 'eps_grid': _check_grid(eps_grid),
               'attack': {'name': 'LinfPGD', 'backend': backend, 'steps': steps, 'rel_stepsize': 0.01/0.3,
                          'random_start': True, 'restarts': restarts}, 'seed': seed, 'chunk_size': chunk_size}
     d = Path(cache_dir) if cache_dir is not None else default_cache_dir(name or 'adv-' + _sha_json(params)[:12])
-    man = _open_cache(d, params)
-    todo = [(n, k, e) for n, (t, k, e) in _chunk_files(params).items() if n not in man['files']]
-    for n, k, e in tqdm(todo, desc=f'PGD({steps}) -> {d.name}', unit='chunk', disable=not progress):
-        s = slice(k * chunk_size, (k + 1) * chunk_size) if k is not None else slice(None)
-        if n == 'labels.npy': arr = ds.y.long().numpy()
-        elif e is None: arr = ds.x[s].float().numpy()
-        else: arr = pgd(model, ds.x[s], ds.y[s], e, steps, restarts, batch_size, _job_seed(seed, k, e), backend).numpy()
-        _save(d, man, n, arr)
-    if not man['complete']: man['complete'] = True; atomic_json(man, d/'manifest.json')
-    return AdvSet.load(d)
+    with cache_lock(d):   # a second process needing the same set waits here, then finds it complete
+        man = _open_cache(d, params, repair)
+        todo = [(n, k, e) for n, (t, k, e) in _chunk_files(params).items() if n not in man['files']]
+        for n, k, e in tqdm(todo, desc=f'PGD({steps}) -> {d.name}', unit='chunk', disable=not progress):
+            s = slice(k * chunk_size, (k + 1) * chunk_size) if k is not None else slice(None)
+            if n == 'labels.npy': arr = ds.y.long().numpy()
+            elif e is None: arr = ds.x[s].float().numpy()
+            else: arr = pgd(model, ds.x[s], ds.y[s], e, steps, restarts, batch_size, _job_seed(seed, k, e), backend).numpy()
+            _save(d, man, n, arr)
+        if not man['complete']: man['complete'] = True; atomic_json(man, d/'manifest.json')
+        return AdvSet.load(d)

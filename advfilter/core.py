@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #550192a7
 from __future__ import annotations
-import math
+import contextlib, math
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
@@ -48,13 +48,17 @@ def _taps(ip:Tensor, # zero-padded images (B,C,H+K-1,W+K-1)
     s = ip.stride()
     return ip.as_strided((*ip.shape[:2], K, K, H, W), (s[0], s[1], s[2], s[3], s[2], s[3]), ip.storage_offset())
 
+def _fp32(device:torch.device):
+    "Autocast switched off on `device` (CPU/CUDA); a no-op where autocast does not exist (meta, fake devices...)."
+    return torch.autocast(device.type, enabled=False) if device.type in ('cpu', 'cuda') else contextlib.nullcontext()
+
 class _PixelFilter(torch.autograd.Function):
     "Eq. 7 with explicit forward and backward; see `pixel_filter`."
     @staticmethod
     def forward(ctx, img, kernels, K):
         B, C, H, W = img.shape; p = K//2
         dt = torch.promote_types(torch.promote_types(img.dtype, kernels.dtype), torch.float32)
-        with torch.autocast(img.device.type, enabled=False):
+        with _fp32(img.device):
             ip = F.pad(img.to(dt), (p, p, p, p))                       # zero padding at the borders
             kv = kernels.view(B, C, K*K, H, W)
             out = torch.mul(kv[:, :, 0], ip[:, :, :H, :W])            # tap (0,0); result dtype `dt`
@@ -70,7 +74,7 @@ class _PixelFilter(torch.autograd.Function):
         ip, kernels = ctx.saved_tensors; K = ctx.K; p = K//2
         B, C, H, W = g.shape
         g_img = g_k = None
-        with torch.autocast(g.device.type, enabled=False):
+        with _fp32(g.device):
             g = g.to(ip.dtype)
             if ctx.needs_input_grad[1]:   # dL/dk[c,i,j](y,x) = g[c](y,x) * img[c](y+i-p, x+j-p)
                 g_k = torch.empty_like(kernels, memory_format=torch.contiguous_format)

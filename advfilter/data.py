@@ -20,7 +20,7 @@ __all__ = ['CIFAR10_CLASSES', 'SVHN_CLASSES', 'NPZ_SPLITS', 'IMG_EXTS', 'DATASET
            'CIFAR_STD', 'SVHN_MEAN', 'SVHN_STD', 'AKAMASTER', 'AKAMASTER_URL', 'TORCHVISION', 'PROJECT', 'CLASSIFIERS',
            'data_root', 'select_rows', 'ImageSet', 'load_dataset', 'Normalized', 'freeze', 'ShortcutA', 'BasicBlockA',
            'CifarResNet', 'resnet_32px', 'build_classifier', 'fetch_weights', 'load_classifier', 'predict',
-           'augment_batch', 'train_classifier']
+           'weights_present', 'stand_in_classifier', 'augment_batch', 'train_classifier']
 
 # %% ../nbs/01a_data.ipynb #9415c168
 def data_root(root=None, # a folder; None: $ADVFILTER_DATA, else `<repo>/data`
@@ -379,14 +379,18 @@ def _load_weights(model:Normalized, sd:dict, name:str):
         raise ValueError(f"The checkpoint does not fit {name!r}: missing {missing[:4]}, unexpected {unexpected[:4]}.")
 
 # %% ../nbs/01a_data.ipynb #bd9da9e1
-def load_classifier(name, # one of CLASSIFIERS; 'fd_<base>' / 'fpd_<base>' (robust); or an external `nn.Module`
+def load_classifier(name, # one of CLASSIFIERS; 'fd_<base>' / 'fpd_<base>' / 'preact_resnet18' (robust); 'robustbench:<name>'; or an `nn.Module`
                     root=None, # data root; see `data_root`
                     checkpoint=None, # a weight file to use instead of the default one (e.g. `train_classifier`'s)
                     device='cpu', # where to put it ('auto': CUDA when present)
                     download:bool=True, # download missing pretrained weights
+                    dataset:str='cifar10', threat_model:str='Linf', # 'robustbench:<name>' only: RobustBench's dataset and threat model
                    )->nn.Module:
     "A pretrained classifier on [0,1] inputs, normalisation inside, eval mode, frozen (the threat model of Sec. 3.2)."
-    if isinstance(name, nn.Module) or str(name).startswith(('fd_', 'fpd_')):   # robust models (Sec. 5-6): advfilter.robust
+    if str(name).startswith('robustbench:'):   # RobustBench's zoo, weights under <root>/weights/robustbench/ (advfilter.robust)
+        from advfilter.robust import load_robustbench
+        return load_robustbench(str(name).split(':', 1)[1], dataset, threat_model, root=root, device=device)   # offline: never downloads
+    if isinstance(name, nn.Module) or str(name).startswith(('fd_', 'fpd_', 'preact_')):   # robust models (Sec. 5-6): advfilter.robust
         from advfilter.robust import load_robust   # lazy: robust builds on this module
         return load_robust(name if checkpoint is None or isinstance(name, nn.Module) else checkpoint, device=device, root=root)
     model = build_classifier(name)
@@ -409,6 +413,24 @@ def predict(model:nn.Module, # a classifier on [0,1] images
     dev = next(iter([*model.parameters(), *model.buffers()]), torch.empty(0)).device
     out = [model(x[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
+
+# %% ../nbs/01a_data.ipynb #c0517a02
+def weights_present(name:str, # one of CLASSIFIERS
+                    root=None, # data root; see `data_root`
+                   )->bool:
+    "Whether the pretrained weight file of classifier `name` is on disk (nothing is downloaded)."
+    return name in CLASSIFIERS and _source(name, data_root(root))[1].exists()
+
+def stand_in_classifier(name:str, # one of CLASSIFIERS: the architecture
+                        seed:int=0, # seeds the random weights
+                        device='cpu', # where to put it ('auto': CUDA when present)
+                       )->nn.Module:
+    "A STAND-IN for classifier `name`: its architecture with seeded random weights, frozen (tests of code paths only)."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed); model = build_classifier(name)
+    model.advfilter_id = {'name': name, 'sha256': f'stand-in-random-weights-seed{seed}'}
+    model.stand_in = f"{name} with RANDOM weights (seed {seed}): its pretrained weights are absent; chance accuracy"
+    return freeze(model).to(pick_device(device))
 
 # %% ../nbs/01a_data.ipynb #1a1c6f57
 def augment_batch(x:torch.Tensor, # (B,C,H,W)

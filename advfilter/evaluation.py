@@ -4,6 +4,7 @@
 
 # %% ../nbs/01d_evaluation.ipynb #3092eb57
 from __future__ import annotations
+import math
 from importlib import resources
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -11,12 +12,14 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from .attacks import EPS_TEST, AdvSet, check_eps, norm_eps
 
 # %% auto #0
-__all__ = ['COLUMNS', 'METRICS', 'eps_label', 'normalise', 'paper_tables', 'denoise', 'accuracy', 'image_quality',
-           'accuracy_table', 'quality_table', 'compare_with_paper', 'paper_style', 'plot_vs_eps', 'table_problems',
-           'check_run_tables']
+__all__ = ['COLUMNS', 'CI_COLUMNS', 'OUTCOME_COLUMNS', 'METRICS', 'eps_label', 'normalise', 'wilson', 'paper_tables', 'denoise',
+           'correct', 'accuracy', 'image_quality', 'accuracy_table', 'quality_table', 'compare_with_paper',
+           'paper_style', 'plot_vs_eps', 'table_problems', 'check_run_tables']
 
 # %% ../nbs/01d_evaluation.ipynb #e4005a68
 COLUMNS = ['table', 'group', 'method', 'metric', 'pgd_steps', 'eps', 'value']
+CI_COLUMNS = ['n', 'ci_low', 'ci_high']   # accuracy rows: images and the Wilson 95% interval of `value`
+OUTCOME_COLUMNS = ['table', 'group', 'method', 'pgd_steps', 'eps', 'image', 'correct']   # per-image outcomes (paired tests)
 METRICS = ('accuracy', 'psnr', 'ssim')
 
 def eps_label(eps)->str:
@@ -38,6 +41,18 @@ def normalise(df:pd.DataFrame, # a long results table
     for c in ('group', 'method', 'metric'): out[c] = out[c].astype(str)
     return out
 
+# %% ../nbs/01d_evaluation.ipynb #21f90765
+def wilson(k:int, # successes (correctly classified images)
+           n:int, # trials (images)
+           z:float=1.96, # normal quantile: 1.96 for a 95% interval
+          )->tuple:
+    "Wilson score interval (lo, hi) for the proportion k/n (Wilson 1927)."
+    if n <= 0: raise ValueError(f"wilson needs n > 0 images, got n={n}.")
+    if not 0 <= k <= n: raise ValueError(f"wilson needs 0 <= k <= n, got k={k}, n={n}.")
+    p, z2 = k / n, z * z
+    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
 # %% ../nbs/01d_evaluation.ipynb #0270d9e6
 def paper_tables()->pd.DataFrame:
     "The paper's Tables 1-7 as one long table (`advfilter/paper_tables.csv`, shipped with the package)."
@@ -45,9 +60,7 @@ def paper_tables()->pd.DataFrame:
         return normalise(pd.read_csv(f, dtype=str))
 
 # %% ../nbs/01d_evaluation.ipynb #b3b71f12
-def _dev(m:nn.Module)->torch.device:
-    t = next(iter([*m.parameters(), *m.buffers()]), None)
-    return t.device if t is not None else torch.device('cpu')
+from .device import module_device   # the project's one device helper
 
 def _check_eval(*ms):
     for m in ms:
@@ -60,10 +73,22 @@ def denoise(denoiser:nn.Module|None, # a denoiser (B,3,H,W)->(B,3,H,W), or None 
            )->torch.Tensor:
     "`denoiser(x)` batch by batch on the denoiser's device, returned on `x`'s device (None: `x`)."
     if denoiser is None: return x
-    _check_eval(denoiser); d = _dev(denoiser)
+    _check_eval(denoiser); d = module_device(denoiser)
     return torch.cat([denoiser(x[i:i+batch_size].to(d)).float().to(x.device) for i in range(0, len(x), batch_size)])
 
 @torch.no_grad()
+def correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
+            x:torch.Tensor, # images (B,3,H,W)
+            y:torch.Tensor, # labels (B,)
+            denoiser:nn.Module|None=None, # applied before the classifier (None: the classifier alone)
+            batch_size:int=256, # images per forward pass
+           )->torch.Tensor:
+    "Per image, whether `classifier(denoiser(x))` is right: a bool tensor (B,) on the CPU (the outcomes of paired tests)."
+    if len(x) != len(y) or len(x) == 0: raise ValueError(f"x and y must hold the same number (> 0) of images, got {len(x)} and {len(y)}.")
+    _check_eval(classifier, denoiser); d = module_device(classifier)
+    return torch.cat([classifier(denoise(denoiser, x[i:i+batch_size], batch_size).to(d)).argmax(1).cpu() == y[i:i+batch_size].cpu()
+                      for i in range(0, len(x), batch_size)])
+
 def accuracy(classifier:nn.Module, # classifier on [0,1] images (eval mode)
              x:torch.Tensor, # images (B,3,H,W)
              y:torch.Tensor, # labels (B,)
@@ -71,12 +96,8 @@ def accuracy(classifier:nn.Module, # classifier on [0,1] images (eval mode)
              batch_size:int=256, # images per forward pass
             )->float:
     "Top-1 accuracy of `classifier(denoiser(x))` (Tables 1, 3-7)."
-    if len(x) != len(y) or len(x) == 0: raise ValueError(f"x and y must hold the same number (> 0) of images, got {len(x)} and {len(y)}.")
-    _check_eval(classifier, denoiser); d = _dev(classifier); hit = 0
-    for i in range(0, len(x), batch_size):
-        xb = denoise(denoiser, x[i:i+batch_size], batch_size)
-        hit += (classifier(xb.to(d)).argmax(1).cpu() == y[i:i+batch_size].cpu()).sum().item()
-    return hit / len(x)
+    c = correct(classifier, x, y, denoiser, batch_size)
+    return int(c.sum()) / len(c)
 
 # %% ../nbs/01d_evaluation.ipynb #60cbc738
 def image_quality(pred:torch.Tensor, # images (B,3,H,W), clamped to [0,1] here
@@ -101,10 +122,10 @@ def _steps(advset:AdvSet, steps):
     except (KeyError, TypeError): raise ValueError("This AdvSet has no recorded PGD steps: pass steps=.") from None
 
 def _triple(advset:AdvSet, eps:float):
-    "(x_adv, y, clean) for one ε, images in order (ε = 0 outside the grid: the clean images)."
-    if eps == 0 and 0.0 not in advset.eps_grid: return advset.clean, advset.y, advset.clean
+    "(x_adv, y, clean, image) for one ε, images in order; `image` = row of `advset.clean` (ε = 0 outside the grid: the clean images)."
+    if eps == 0 and 0.0 not in advset.eps_grid: return advset.clean, advset.y, advset.clean, torch.arange(len(advset.clean))
     r = advset.rows([eps]); r = r[torch.argsort(advset.src[r])]; s = advset.src[r]
-    return advset.x_adv[r], advset.y[s], advset.clean[s]
+    return advset.x_adv[r], advset.y[s], advset.clean[s], s.cpu()
 
 def accuracy_table(classifier:nn.Module, # the threat model
                    advset:AdvSet, # adversarial examples of the classifier
@@ -114,14 +135,21 @@ def accuracy_table(classifier:nn.Module, # the threat model
                    steps:int|None=None, # PGD steps (None: from the set's manifest)
                    eps=None, # ε values (None: 0 and the set's grid)
                    batch_size:int=256, # images per forward pass
-                  )->pd.DataFrame:
-    "Accuracy of each method at each ε as a long table (Tables 1, 3-7)."
-    n, rows = _steps(advset, steps), []
+                   outcomes:bool=False, # also return the per-image outcomes table (`OUTCOME_COLUMNS`)
+                  ):
+    "Accuracy (with `n`, Wilson `ci_low`/`ci_high`) of each method at each ε as a long table (Tables 1, 3-7); with `outcomes`, `(table, outcomes)`."
+    n, rows, outs = _steps(advset, steps), [], []
     for e in _eps_list(advset, eps):
-        x, y, _ = _triple(advset, e)
-        rows += [(int(table), group, name, 'accuracy', n, e, accuracy(classifier, x, y, den, batch_size))
-                 for name, den in denoisers.items()]
-    return _order(pd.DataFrame(rows, columns=COLUMNS), list(denoisers))
+        x, y, _, img = _triple(advset, e)
+        for name, den in denoisers.items():
+            c = correct(classifier, x, y, den, batch_size); k = int(c.sum())
+            rows.append((int(table), group, name, 'accuracy', n, e, k / len(c), len(c), *wilson(k, len(c))))
+            if outcomes: outs.append(pd.DataFrame(dict(table=int(table), group=group, method=name, pgd_steps=n, eps=e,
+                                                       image=img.numpy(), correct=c.numpy().astype(int))))
+    acc = _order(pd.DataFrame(rows, columns=COLUMNS + CI_COLUMNS), list(denoisers))
+    if not outcomes: return acc
+    o = pd.concat(outs, ignore_index=True).assign(metric='accuracy')
+    return acc, _order(o, list(denoisers))[OUTCOME_COLUMNS]
 
 def quality_table(denoisers:dict, # method name -> denoiser module (None: the attacked input itself)
                   advset:AdvSet, # adversarial examples
@@ -134,14 +162,14 @@ def quality_table(denoisers:dict, # method name -> denoiser module (None: the at
     "PSNR and SSIM of each denoiser's output against the clean images at each ε (Table 2)."
     n, rows = _steps(advset, steps), []
     for e in _eps_list(advset, eps):
-        x, _, clean = _triple(advset, e)
+        x, _, clean, _ = _triple(advset, e)
         for name, den in denoisers.items():
             ps, ss = image_quality(denoise(den, x, batch_size), clean)
             rows += [(int(table), group, name, 'psnr', n, e, ps), (int(table), group, name, 'ssim', n, e, ss)]
     return _order(pd.DataFrame(rows, columns=COLUMNS), list(denoisers))
 
 def _order(df, methods):
-    "Sort rows by method (in the given order), metric, ε."
+    "Sort rows by method (in the given order), metric, ε (stable: images keep their order)."
     df['_m'] = df.method.map({m: i for i, m in enumerate(methods)})
     return df.sort_values(['_m', 'metric', 'eps'], kind='stable').drop(columns='_m').reset_index(drop=True)
 
@@ -173,9 +201,15 @@ def compare_with_paper(results:pd.DataFrame, # our long table
 # %% ../nbs/01d_evaluation.ipynb #1cab1b30
 def paper_style(results:pd.DataFrame, # a long table (or `compare_with_paper`'s output)
                 value:str='value', # the column to show
+                ci:bool=False, # show "value [ci_low, ci_high]" as text (needs the `ci_low`, `ci_high` columns)
                )->pd.DataFrame:
     "Wide rendering as in the paper's tables: methods × ε."
     df = results.copy(); df['eps'] = [norm_eps(e) for e in df['eps']]
+    if ci:
+        if not {'ci_low', 'ci_high'} <= set(df.columns):
+            raise ValueError(f"ci=True needs the columns 'ci_low' and 'ci_high' (accuracy_table's rows); this table has {list(df.columns)}.")
+        df['_ci'] = [f'{v:.3f}' if pd.isna(lo) else f'{v:.3f} [{lo:.3f}, {hi:.3f}]' for v, lo, hi in zip(df[value], df.ci_low, df.ci_high)]
+        value = '_ci'
     keys = [c for c in ('table', 'group', 'paper_group', 'metric', 'pgd_steps') if c in df and df[c].nunique() > 1]
     w = df.pivot_table(index=keys + ['method'], columns='eps', values=value, aggfunc='first', sort=False, dropna=False)
     w = w[sorted(w.columns)]; w.columns = [eps_label(e) for e in w.columns]; w.columns.name = 'eps'
@@ -186,24 +220,41 @@ def plot_vs_eps(results:pd.DataFrame, # a long table
                 metric:str='accuracy', # 'accuracy', 'psnr' or 'ssim'
                 pgd_steps:int=40, # rows with this number of PGD steps
                 ax=None, # matplotlib axes (None: a new figure)
+                bands:bool=True, # shade the Wilson 95% interval where the rows have `ci_low`/`ci_high`
                ):
-    "Seaborn line plot of `metric` against ε (symlog x: 0 = clean images) per method; returns the axes."
+    "Seaborn line plot of `metric` against ε (symlog x: 0 = clean images) per method, with CI bands; returns the axes."
     import matplotlib.pyplot as plt, seaborn as sns
     df = normalise(results); df = df[(df.metric == metric) & (df.pgd_steps == pgd_steps)]
     if df.empty: raise ValueError(f"No rows with metric={metric!r} and pgd_steps={pgd_steps}; metrics: {sorted(set(results.metric))}.")
     if ax is None: _, ax = plt.subplots(figsize=(7, 4))
     style = 'group' if df.group.nunique() > 1 else None
-    sns.lineplot(df, x='eps', y='value', hue='method', style=style, marker='o', errorbar=None, ax=ax)
+    methods = list(dict.fromkeys(df.method)); pal = dict(zip(methods, sns.color_palette(n_colors=len(methods))))
+    sns.lineplot(df, x='eps', y='value', hue='method', style=style, marker='o', errorbar=None, palette=pal, ax=ax)
+    if bands and {'ci_low', 'ci_high'} <= set(df.columns):
+        for (m, _), s in df.dropna(subset=['ci_low', 'ci_high']).sort_values('eps').groupby(['method', 'group'], sort=False):
+            ax.fill_between(s.eps, s.ci_low, s.ci_high, color=pal[m], alpha=0.15, lw=0)
     ax.set_xscale('symlog', linthresh=1e-4, linscale=0.5)
     ticks = sorted(df.eps.unique()); ax.set_xticks(ticks, [eps_label(e) for e in ticks], rotation=45)
     ax.set(xlabel=f'ε of PGD({pgd_steps}, ε)  (symlog; 0 = clean)', ylabel=metric, xlim=(-2e-5, max(ticks) * 1.3))
     ax.legend(fontsize=7); return ax
 
 # %% ../nbs/01d_evaluation.ipynb #b0792c41
+def _ci_problems(d:pd.DataFrame)->list:
+    "Accuracy rows with `n`: value must be k/n and (ci_low, ci_high) the Wilson 95% interval of k of n."
+    a = d[(d.metric == 'accuracy') & d['n'].notna()]
+    if a.empty: return []
+    n = a['n'].astype(float); k = (a.value * n).round()
+    if ((n < 1) | (n != n.round())).any(): return [f"n must be a positive whole number of images, got {sorted(set(n))[:5]}"]
+    bad = (a.value * n - k).abs() > 1e-6 * n
+    w = np.array([wilson(int(ki), int(ni)) for ki, ni in zip(k, n)])
+    bad |= (np.abs(w - a[['ci_low', 'ci_high']].astype(float).values) > 1e-6).any(axis=1)
+    return [f"{bad.sum()} accuracy rows whose value is not k/n or whose ci_low/ci_high is not the Wilson 95% interval, "
+            f"e.g. {a[bad].iloc[0].to_dict()}"] if bad.any() else []
+
 def table_problems(df:pd.DataFrame, # a long results table as read from CSV
                   )->list:
     "What is wrong with a long results table (empty list: nothing)."
-    if list(df.columns) != COLUMNS: return [f"columns {list(df.columns)} != {COLUMNS}"]
+    if list(df.columns) not in (COLUMNS, COLUMNS + CI_COLUMNS): return [f"columns {list(df.columns)} != {COLUMNS} (optionally + {CI_COLUMNS})"]
     if df.empty: return ["no rows"]
     d, out = normalise(df), []
     if bad := sorted(set(d.metric) - set(METRICS)): out.append(f"unknown metrics {bad} (use {METRICS})")
@@ -211,6 +262,7 @@ def table_problems(df:pd.DataFrame, # a long results table as read from CSV
     v = d.value; lim = {'accuracy': (0, 1), 'ssim': (-1, 1), 'psnr': (0, np.inf)}
     ok = pd.Series([lim.get(m, (-np.inf, np.inf))[0] <= x <= lim.get(m, (-np.inf, np.inf))[1] for m, x in zip(d.metric, v)], index=d.index)
     if (~ok).any(): out.append(f"{(~ok).sum()} values NaN or out of range, e.g. {d[~ok].iloc[0].to_dict()}")
+    if 'n' in d and ok.all(): out += _ci_problems(d)
     want = set(EPS_TEST)
     for k, s in d.groupby(['table', 'group', 'method', 'metric', 'pgd_steps'], sort=False):
         if len(s) > 1 and (miss := sorted(want - set(s.eps))):   # a single-ε series (a step sweep) is exempt
@@ -224,8 +276,9 @@ def check_run_tables(run_dir, # a run folder (with `tables/`)
     assert d.is_dir(), f"{d} does not exist: the run saved no tables."
     checked, skipped, problems = [], [], []
     for f in sorted(d.glob('*.csv')):
+        if f.name.endswith('_outcomes.csv'): skipped.append(f.name); continue   # per-image outcomes, not a long table
         df = pd.read_csv(f, dtype={'eps': str})
-        if not {'eps', 'metric', 'pgd_steps'} & set(df.columns): skipped.append(f.name); continue
+        if not {'metric', 'pgd_steps'} & set(df.columns): skipped.append(f.name); continue   # not a long table (e.g. a report with an eps column)
         checked.append((f.name, len(df))); problems += [f"{f.name}: {p}" for p in table_problems(df)]
     assert checked, f"No long results table in {d} (CSV files with columns {COLUMNS}); found {skipped}."
     assert not problems, "Run tables failed the check:\n" + "\n".join(problems[:20])

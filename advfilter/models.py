@@ -224,6 +224,12 @@ class MultiHeadFiltDenoiser(nn.Module):
         t = self._trunk(x)
         return [pixel_filter(x, normalize_kernels(self.heads[h](t), self.K, self.norm)) for h in hs]
 
+    def forward_routed(self, x:Tensor, groups:dict)->dict:
+        "{head: denoised `x[idx]`} for `groups` = {head: index tensor on x's device}, from ONE trunk pass (training)."
+        t = self._trunk(x)
+        return {h: pixel_filter(x[i], normalize_kernels(self.heads[self._head(h)](t[i]), self.K, self.norm))
+                for h, i in groups.items()}
+
 # %% ../nbs/01_models.ipynb #d23f18a4
 BRANCHES = ('sl', 'm')
 
@@ -263,6 +269,14 @@ class YNet(nn.Module):
         "(Ĩ_sl, Ĩ_m, kernels_sl, kernels_m) from one encoder pass."
         k = self.kernels(x)
         return pixel_filter(x, k['sl']), pixel_filter(x, k['m']), k['sl'], k['m']
+
+    def forward_routed(self, x:Tensor, idx_m:Tensor|None)->tuple:
+        "(Ĩ_sl of every image, Ĩ_m of `x[idx_m]` or None) from ONE encoder pass: the Y-Net training step (Sec. 4.2)."
+        feats = self._encode(x)
+        sl = pixel_filter(x, self._kernels(self.dec_sl, feats, x))
+        if idx_m is None or len(idx_m) == 0: return sl, None
+        xm = x[idx_m]
+        return sl, pixel_filter(xm, self._kernels(self.dec_m, [f[idx_m] for f in feats], xm))
 
 # %% ../nbs/01_models.ipynb #0dde825f
 class FusionNet(nn.Module):

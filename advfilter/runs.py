@@ -4,14 +4,17 @@
 
 # %% ../nbs/00a_runs.ipynb #586c51af
 from __future__ import annotations
-import ast, hashlib, json, os, platform, random, subprocess, sys, tempfile, time
+import ast, hashlib, json, os, platform, random, re, socket, subprocess, sys, tempfile, time, traceback
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['PROFILES', 'atomic_write', 'atomic_torch_save', 'atomic_json', 'sha256_file', 'repo_root', 'pick_device',
-           'cache_root', 'set_seed', 'env_info', 'resolve', 'check_params', 'RunFolder']
+__all__ = ['PROFILES', 'STATUSES', 'atomic_write', 'atomic_torch_save', 'atomic_json', 'sha256_file', 'repo_root', 'pick_device',
+           'cache_root', 'set_seed', 'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status',
+           'mark_failed', 'unwatch_cells', 'watch_cells', 'RunFolder', 'cache_lock', 'follow_stages']
 
 # %% ../nbs/00a_runs.ipynb #9910addf
 def atomic_write(path, # the file to (re)write
@@ -113,27 +116,94 @@ def check_params(ns:dict, # the notebook's `globals()`
                                  "Fix the name given to `papermill -p NAME VALUE`.")
     return {n: ns[n] for n in injected}
 
-# %% ../nbs/00a_runs.ipynb #a7e0c0a4
+# %% ../nbs/00a_runs.ipynb #f08cdc23
+def _is_params_cell(src:str)->bool:
+    "A typed parameters cell: only annotated assignments (`name: type = value`) and imports."
+    try: body = ast.parse(src).body
+    except SyntaxError: return False
+    return any(isinstance(n, ast.AnnAssign) for n in body) and \
+           all(isinstance(n, (ast.AnnAssign, ast.Import, ast.ImportFrom)) for n in body)
+
+def params_of(ns:dict, # the notebook's `globals()`
+             )->dict:
+    "The notebook's parameters, name -> current value, read from the names its typed `parameters` cell assigns."
+    cells = [s for s in ns.get('In', []) if s and _is_params_cell(s)]
+    if not cells: raise ValueError("No parameters cell in this kernel's history: run the notebook's `parameters` cell "
+                                   "(lines `name: type = value  # comment`) first.")
+    return {n: ns[n] for n in _assigned(cells[-1])}
+
+# %% ../nbs/00a_runs.ipynb #35972a6f
+STATUSES = ('running', 'completed', 'failed')
+
+def _now()->str: return time.strftime('%Y-%m-%dT%H:%M:%S')
+
+def read_status(path)->dict|None:
+    "The `status.json` of run folder `path`, or None when it has none."
+    f = Path(path)/'status.json'
+    return json.loads(f.read_text()) if f.exists() else None
+
+def write_status(path, # the run folder
+                 status:str, # one of STATUSES
+                 **info, # more fields, e.g. `error=...`
+                )->dict:
+    "Write run folder `path`'s `status.json` atomically, keeping its earlier fields (`started`, ...) but any old error."
+    if status not in STATUSES: raise ValueError(f"status must be one of {STATUSES}, got {status!r}.")
+    old = {k: v for k, v in (read_status(path) or {}).items() if k not in ('error', 'traceback')}
+    st = {**old, 'status': status, 'updated': _now(), 'pid': os.getpid(), 'host': socket.gethostname(), **info}
+    atomic_json(st, Path(path)/'status.json'); return st
+
+def mark_failed(path, # a run folder
+                error:str, # what went wrong
+               )->dict:
+    "Mark `path` failed unless it already says so (for a runner whose kernel died, or that failed before the run started)."
+    st = read_status(path)
+    return st if st and st['status'] == 'failed' else write_status(path, 'failed', error=error)
+
+# %% ../nbs/00a_runs.ipynb #fb899a3f
+_WATCHED = []  # (shell, callback) of the run folder whose cells are watched
+
+def unwatch_cells():
+    "Remove the `post_run_cell` hook of `watch_cells`."
+    while _WATCHED:
+        ip, cb = _WATCHED.pop()
+        try: ip.events.unregister('post_run_cell', cb)
+        except ValueError: pass
+
+def watch_cells(rf, # a `RunFolder` (anything with `.fail(exception)`)
+               )->bool:
+    "Mark `rf` failed when a notebook cell raises (an IPython `post_run_cell` hook); False outside IPython."
+    unwatch_cells()
+    try: from IPython import get_ipython; ip = get_ipython()
+    except ImportError: ip = None
+    if ip is None: return False
+    def cb(result):
+        err = result.error_in_exec or result.error_before_exec
+        if err is not None: rf.fail(err)
+    ip.events.register('post_run_cell', cb); _WATCHED.append((ip, cb)); return True
+
+# %% ../nbs/00a_runs.ipynb #22730359
 _VOLATILE = {'resume', 'run', 'out_dir', 'device'}  # may change between a run and its resumption
 
 class RunFolder:
-    "A run's output folder with `config.json`, `tables/`, `figures/`, `ckpt/`, `logs/`; never silently overwritten."
+    "A run's output folder: `config.json`, `status.json`, and `tables/`, `figures/`, `ckpt/`, `logs/` made on first write."
     def __init__(self, notebook:str, # notebook name, e.g. '04_pafilt'
                  config:dict, # every parameter of the run (saved to config.json)
                  run:str|None=None, # run name; None -> a timestamp
                  out_dir:str|None=None, # explicit folder; None -> outputs/<notebook>/<run>
-                 resume:bool=False, # continue a run whose folder already exists
+                 resume:bool=False, # continue a run whose folder already exists (a failed one included)
+                 watch:bool=True, # in IPython: mark the run failed when a cell raises
                 ):
+        if watch: unwatch_cells()   # a config cell run again detaches the previous run's hook first
         self.run = run or time.strftime('%Y%m%d-%H%M%S')
         self.path = Path(out_dir) if out_dir else repo_root()/'outputs'/notebook/self.run
         cfg_file = self.path/'config.json'
-        if cfg_file.exists(): self._check_resume(cfg_file, config, resume)
-        for d in ('tables', 'figures', 'ckpt', 'logs'): (self.path/d).mkdir(parents=True, exist_ok=True)
-        self.config = config
-        atomic_json({'notebook': notebook, 'run': self.run, 'config': config, 'env': env_info(),
-                     'started': time.strftime('%Y-%m-%dT%H:%M:%S')}, cfg_file)
+        prev = self._check_resume(cfg_file, config, resume) if cfg_file.exists() else None
+        self.notebook, self.config = notebook, config
+        atomic_json({'notebook': notebook, 'run': self.run, 'config': config, 'env': env_info(), 'started': _now()}, cfg_file)
+        write_status(self.path, 'running', started=_now(), **({'resumed_from': prev.get('status')} if prev else {}))
+        if watch: watch_cells(self)
 
-    def _check_resume(self, cfg_file, config, resume):
+    def _check_resume(self, cfg_file, config, resume)->dict:
         if not resume: raise FileExistsError(f"{self.path} already holds a run (config.json). "
                                              "Pass another `run` name, or `resume=True` to continue that run.")
         old = json.loads(cfg_file.read_text())['config']
@@ -141,22 +211,95 @@ class RunFolder:
                       if k not in _VOLATILE and json.dumps(old.get(k), default=str) != json.dumps(config.get(k), default=str))
         if diff: raise ValueError(f"Cannot resume {self.path}: parameters {diff} differ from the saved run. "
                                   "Use the saved values, or start a new run.")
+        st = read_status(self.path) or {}
+        if st.get('status') == 'running' and _alive(st):
+            raise RuntimeError(f"{self.path} is still running (pid {st['pid']} on {st['host']}): wait for it, or stop it first.")
+        return st
 
     tables  = property(lambda self: self.path/'tables')
     figures = property(lambda self: self.path/'figures')
     ckpt    = property(lambda self: self.path/'ckpt')
     logs    = property(lambda self: self.path/'logs')
-
-    def save_table(self, df, name:str)->Path:
-        "Write a DataFrame to `tables/<name>.csv` atomically."
-        return atomic_write(self.tables/f'{name}.csv', lambda t: df.to_csv(t, index=False))
-
-    def save_figure(self, fig, name:str, dpi:int=120)->Path:
-        "Write a matplotlib figure to `figures/<name>.png` atomically."
-        return atomic_write(self.figures/f'{name}.png', lambda t: fig.savefig(t, format='png', dpi=dpi, bbox_inches='tight'))
-
-    def save_json(self, obj, name:str)->Path:
-        "Write `obj` to `<name>.json` in the run folder atomically."
-        return atomic_json(obj, self.path/f'{name}.json')
-
+    status  = property(lambda self: read_status(self.path)['status'])
     def __repr__(self): return f"RunFolder({self.path})"
+
+# %% ../nbs/00a_runs.ipynb #23899884
+def _alive(st:dict)->bool:
+    "Whether the process of a `running` status is another live process on this machine."
+    if st.get('host') != socket.gethostname() or st.get('pid') in (None, os.getpid()): return False
+    try: os.kill(int(st['pid']), 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+# %% ../nbs/00a_runs.ipynb #3f5633b4
+def _save_table(self, df, name:str)->Path:
+    "Write a DataFrame to `tables/<name>.csv` atomically."
+    return atomic_write(self.tables/f'{name}.csv', lambda t: df.to_csv(t, index=False))
+
+def _save_figure(self, fig, name:str, dpi:int=120)->Path:
+    "Write a matplotlib figure to `figures/<name>.png` atomically."
+    return atomic_write(self.figures/f'{name}.png', lambda t: fig.savefig(t, format='png', dpi=dpi, bbox_inches='tight'))
+
+def _save_json(self, obj, name:str)->Path:
+    "Write `obj` to `<name>.json` in the run folder atomically."
+    return atomic_json(obj, self.path/f'{name}.json')
+
+RunFolder.save_table, RunFolder.save_figure, RunFolder.save_json = _save_table, _save_figure, _save_json
+
+# %% ../nbs/00a_runs.ipynb #5b74b779
+def _done(self)->dict:
+    "Mark the run completed (the notebook's last cell) and stop watching its cells."
+    unwatch_cells(); return write_status(self.path, 'completed', finished=_now())
+
+def _fail(self, err:BaseException|str)->dict:
+    "Mark the run failed with the error and its traceback."
+    tb = ''.join(traceback.format_exception(err))[-4000:] if isinstance(err, BaseException) else ''
+    msg = f'{type(err).__name__}: {err}' if isinstance(err, BaseException) else str(err)
+    return write_status(self.path, 'failed', error=msg, traceback=tb)
+
+def _exit(self, typ, err, tb):
+    if err is None: self.done()
+    else: unwatch_cells(); self.fail(err)
+
+RunFolder.done, RunFolder.fail = _done, _fail
+RunFolder.__enter__, RunFolder.__exit__ = lambda self: self, _exit
+
+# %% ../nbs/00a_runs.ipynb #7d5ce6f5
+@contextmanager
+def cache_lock(path, # the cache entry (file or folder) to guard
+               timeout:float=-1, # seconds to wait for another process (-1: as long as it takes)
+              ):
+    "Hold an inter-process lock on cache entry `path` (a `filelock.FileLock` beside it); print when waiting for another process."
+    p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(p.parent/f'.{p.name}.lock'))
+    try: lock.acquire(timeout=0)
+    except Timeout:
+        print(f"{p.name}: another process is computing it; waiting for it to finish ...", file=sys.stderr, flush=True)
+        lock.acquire(timeout=timeout)
+    try: yield p
+    finally: lock.release()
+
+# %% ../nbs/00a_runs.ipynb #8bfce463
+_REPR = re.compile(r'^<[\w.]+( object| at 0x[0-9a-f]+|\s+size [^>]*)>\s*$')  # '<Figure size 700x300 with 1 Axes>', '<...Styler at 0x7f..>'
+
+def _heading(cell:dict)->str|None:
+    "The first `#` heading of a markdown cell, without the #s."
+    if cell.get('cell_type') != 'markdown': return None
+    src = ''.join(cell.get('source', ''))
+    return next((l.lstrip('#').strip() for l in src.splitlines() if l.startswith('#')), None)
+
+def follow_stages(out_nb, # the output notebook papermill writes (it holds the injected parameters cell)
+                  lines, # papermill's `--log-output` log, e.g. `sys.stdin`
+                  out=None, # where to write (None: stdout)
+                 ):
+    "Echo papermill's log, printing each section heading of the notebook as it starts instead of the cell counter."
+    out, cells = out or sys.stdout, None
+    for line in lines:
+        m = re.search(r'(Executing|Ending) Cell (\d+)-*', line)
+        if m is None:
+            if line.strip() and not _REPR.match(line): out.write(line); out.flush()   # no blank lines, no bare reprs
+            continue
+        if m.group(1) == 'Ending': continue
+        if cells is None: cells = json.loads(Path(out_nb).read_text())['cells']
+        h = _heading(cells[int(m.group(2)) - 1]) if int(m.group(2)) <= len(cells) else None
+        if h: out.write(f"\n=== {time.strftime('%H:%M:%S')}  {h}\n"); out.flush()

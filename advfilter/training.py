@@ -4,7 +4,7 @@
 
 # %% ../nbs/01c_training.ipynb #294cea46
 from __future__ import annotations
-import contextlib, math
+import contextlib, dataclasses, math
 from functools import partial
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -15,42 +15,93 @@ import torch.nn as nn
 from fastcore.meta import delegates
 from tqdm.auto import tqdm
 from .runs import atomic_torch_save, pick_device
+from .device import autocast, setup_backends
 from .core import fusion_ce, l_img, SemanticLoss
 from .models import build_model
 from .attacks import EPS_M
 
 # %% auto #0
-__all__ = ['eps_mask', 'head_eps', 'head_of_eps', 'load_checkpoint', 'train_denoiser', 'train_multihead', 'train_ynet',
-           'train_fusion', 'plot_history']
+__all__ = ['eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'train_denoiser', 'train_multihead',
+           'train_ynet', 'train_fusion', 'plot_history']
 
 # %% ../nbs/01c_training.ipynb #060a1d57
-def eps_mask(eps:torch.Tensor, # (M,) attack strengths
+def eps_mask(eps:torch.Tensor, # (M,) attack strengths, on any device
              subset, # the ε values to keep
             )->torch.Tensor:
-    "Boolean mask of the entries of `eps` that equal (to float32 precision) one of `subset`."
-    sub = torch.as_tensor([float(e) for e in subset], dtype=torch.float64)
+    "Boolean mask (on `eps`'s device) of the entries of `eps` that equal (to float32 precision) one of `subset`."
+    eps = torch.as_tensor(eps)
+    sub = torch.as_tensor([float(e) for e in subset], dtype=torch.float64, device=eps.device)
     return torch.isclose(eps.double()[:, None], sub[None], rtol=1e-4, atol=0).any(1)
 
 # %% ../nbs/01c_training.ipynb #4a35bb41
-def _pairs(data, # an `AdvSet` (anything with `.pairs()`) or a tuple `(clean, x_adv, eps[, y])`
+@dataclasses.dataclass
+class _PairIndex:
+    "Training pairs without copies: pair `r` is `(clean[src[r]], x_adv[r], eps[r], y[src[r]])`, for `r` in `rows`."
+    clean:torch.Tensor # (N,3,H,W) clean images
+    x_adv:torch.Tensor # (M,3,H,W) adversarial images
+    eps:torch.Tensor # (M,) ε, float32, always on the host (routing metadata)
+    y:torch.Tensor # (N,) labels (-1: none)
+    src:torch.Tensor # (M,) row of `clean` of each adversarial image
+    rows:torch.Tensor # (K,) the rows trained on (the ε subset)
+
+    def __len__(self): return len(self.rows)
+    @property
+    def pair_eps(self)->torch.Tensor: return self.eps[self.rows]
+    @property
+    def pair_y(self)->torch.Tensor: return self.y.cpu()[self.src.cpu()[self.rows]]
+
+    def batch(self, idx:torch.Tensor, dev)->list:
+        "`[clean, x_adv, eps, y]` of pairs `idx` (host indices into `rows`): images/labels on `dev`, ε on the host."
+        r = self.rows[idx]
+        rd = r.to(self.x_adv.device, non_blocking=True)
+        s = self.src[rd]
+        return [self.clean[s].to(dev, non_blocking=True), self.x_adv[rd].to(dev, non_blocking=True), self.eps[r],
+                self.y[s].to(dev, non_blocking=True)]
+
+    def checksum(self, chunk:int=4096)->float:
+        "float64 sum of the trained adversarial images, in chunks (no copy of the set)."
+        return sum(self.x_adv[self.rows[i:i + chunk].to(self.x_adv.device)].sum(dtype=torch.float64).item()
+                   for i in range(0, len(self.rows), chunk))
+
+# %% ../nbs/01c_training.ipynb #5743c74d
+def _pairs(data, # an `AdvSet` (`clean, x_adv, eps, src, y`), anything with `.pairs()`, or a tuple `(clean, x_adv, eps[, y])`
            eps_subset=None, # keep only pairs with these ε; None -> all
-          )->tuple:
-    "The training pairs `(clean, x_adv, eps, y)` as CPU tensors (`y` = -1 when not given), restricted to `eps_subset`."
-    if hasattr(data, 'pairs'): t = tuple(data.pairs())
-    elif isinstance(data, (tuple, list)) and len(data) in (3, 4): t = tuple(data)
+          )->_PairIndex:
+    "The training pairs as a `_PairIndex` (no gathered copies of the images), restricted to `eps_subset`."
+    if all(hasattr(data, a) for a in ('clean', 'x_adv', 'eps', 'src', 'y')):
+        clean, x_adv, eps, src, y = data.clean, data.x_adv, data.eps, data.src, data.y
+    elif hasattr(data, 'pairs') or (isinstance(data, (tuple, list)) and len(data) in (3, 4)):
+        t = tuple(data.pairs()) if hasattr(data, 'pairs') else tuple(data)
+        clean, x_adv, eps = t[:3]
+        src = torch.arange(len(x_adv))
+        y = t[3] if len(t) == 4 else torch.full((len(x_adv),), -1)
     else: raise TypeError("Training data must be an AdvSet (with `.pairs()`) or a tuple (clean, x_adv, eps[, y]).")
-    clean, x_adv, eps = (torch.as_tensor(v).float().cpu() for v in t[:3])
-    y = torch.as_tensor(t[3]).long().cpu() if len(t) == 4 else torch.full((len(eps),), -1)
-    if x_adv.ndim != 4 or x_adv.shape[1] != 3 or clean.shape != x_adv.shape or not len(eps) == len(y) == len(x_adv):
-        raise ValueError(f"Pairs must be clean/x_adv (M,3,H,W) of equal shape with M ε and labels; got clean "
-                         f"{tuple(clean.shape)}, x_adv {tuple(x_adv.shape)}, eps {tuple(eps.shape)}, y {tuple(y.shape)}.")
+    clean, x_adv = (v if v.dtype == torch.float32 else v.float() for v in map(torch.as_tensor, (clean, x_adv)))
+    eps, src, y = torch.as_tensor(eps).float().cpu(), torch.as_tensor(src).long(), torch.as_tensor(y).long()
+    if x_adv.ndim != 4 or x_adv.shape[1] != 3 or clean.shape[1:] != x_adv.shape[1:] or not len(eps) == len(src) == len(x_adv) \
+       or len(y) != len(clean):
+        raise ValueError(f"Pairs must be clean/x_adv (·,3,H,W) of equal image shape with one ε per x_adv and one label per "
+                         f"clean image; got clean {tuple(clean.shape)}, x_adv {tuple(x_adv.shape)}, eps {tuple(eps.shape)}, "
+                         f"y {tuple(y.shape)}.")
+    rows = torch.arange(len(eps))
     if eps_subset is not None:
-        keep = eps_mask(eps, eps_subset)
-        if not keep.any(): raise ValueError(f"No training pair has ε in {list(eps_subset)}; the set holds ε "
-                                            f"{sorted(set(eps.tolist()))}. Fix `eps_subset` or generate those ε.")
-        clean, x_adv, eps, y = clean[keep], x_adv[keep], eps[keep], y[keep]
-    if len(eps) == 0: raise ValueError("The training set is empty: generate adversarial pairs first.")
-    return clean, x_adv, eps, y
+        rows = eps_mask(eps, eps_subset).nonzero().flatten()
+        if not len(rows): raise ValueError(f"No training pair has ε in {list(eps_subset)}; the set holds ε "
+                                           f"{sorted(set(eps.tolist()))}. Fix `eps_subset` or generate those ε.")
+    if len(rows) == 0: raise ValueError("The training set is empty: generate adversarial pairs first.")
+    return _PairIndex(clean, x_adv, eps, y, src, rows)
+
+# %% ../nbs/01c_training.ipynb #40294711
+def identity_l1(data, # an `AdvSet` or a tuple `(clean, x_adv, eps[, y])`
+                eps_subset=None, # only pairs with these ε; None -> all
+                chunk:int=1024, # pairs per chunk (memory: 2 × chunk images)
+               )->float:
+    "Mean L1 (Eq. 4) between adversarial and clean images: the training loss of the identity denoiser, without copies."
+    p, total = _pairs(data, eps_subset), 0.
+    for i in range(0, len(p), chunk):
+        c, xa, _, _ = p.batch(torch.arange(i, min(i + chunk, len(p))), p.x_adv.device)
+        total += (xa - c).abs().sum(dtype=torch.float64).item()
+    return total / (len(p) * p.x_adv[0].numel())
 
 # %% ../nbs/01c_training.ipynb #b5fb9d70
 def head_eps(i:int, # 0-based head index (the paper's head_{i+1})
@@ -58,12 +109,14 @@ def head_eps(i:int, # 0-based head index (the paper's head_{i+1})
     "The three ε that update head `i` of the multi-head denoiser, Sec. 3.4: {1,3,5}·10^(i-4)."
     return tuple(float(f'{m}e{i - 4}') for m in (1, 3, 5))
 
-def head_of_eps(eps:torch.Tensor, # (M,) attack strengths
+def head_of_eps(eps:torch.Tensor, # (M,) attack strengths, on any device
                 n_heads:int=4, # number of heads
+                check:bool=True, # raise for an ε no head owns (reads the values: False for shape-only tensors)
                )->torch.Tensor:
-    "The 0-based head each ε is routed to (Sec. 3.4); ValueError for an ε that no head owns."
-    e = torch.as_tensor(eps, dtype=torch.float64)
+    "The 0-based head each ε is routed to (Sec. 3.4), on `eps`'s device; ValueError for an ε that no head owns."
+    e = torch.as_tensor(eps).double()
     h = torch.floor(torch.log10(e.clamp_min(1e-30)) + 1e-6).long() + 4
+    if not check: return h
     owned = torch.zeros_like(e, dtype=torch.bool)
     for i in range(n_heads): owned |= eps_mask(e, head_eps(i)) & (h == i)
     if not owned.all():
@@ -75,13 +128,13 @@ def head_of_eps(eps:torch.Tensor, # (M,) attack strengths
 def _step(model:nn.Module, # the model being trained
           opt:torch.optim.Optimizer, # its optimiser
           loss_fn, # step function: `loss_fn(model, clean, x_adv, eps, y) -> (loss, parts, idle_modules)`
-          batch:list, # `[clean, x_adv, eps, y]` on the model's device
+          batch:list, # `[clean, x_adv, eps, y]`: images and labels on the model's device, ε on the host
           amp:bool=False, # bf16 autocast for the forward pass
           clip:float|None=None, # clip the gradient's L2 norm to this value
          )->dict:
     "One optimiser step; parameters of the modules the batch is not routed to keep `grad=None` and do not move."
     opt.zero_grad(set_to_none=True)
-    with torch.autocast(batch[0].device.type, dtype=torch.bfloat16, enabled=amp):
+    with autocast(batch[1].device, amp):
         loss, parts, idle = loss_fn(model, *batch)
     loss.backward()
     for m in idle:
@@ -110,23 +163,28 @@ def _denoise_loss(model, clean, x_adv, eps, y, crit):
     "Step function of Add/Filt × L_img/L_sem (Sec. 3.3)."
     return crit(model(x_adv), clean), {}, []
 
+def _routes(mask:torch.Tensor, dev)->torch.Tensor:
+    "Row indices of a host boolean mask, on `dev` (index tensors keep shapes static: no boolean indexing on the device)."
+    return mask.cpu().nonzero().flatten().to(dev, non_blocking=True)
+
 def _multihead_loss(model, clean, x_adv, eps, y):
-    "Step function of the multi-head denoiser (Sec. 3.4): each pair is denoised by the head of its ε."
-    heads, total, parts = head_of_eps(eps, len(model.heads)), 0., {}
-    for h in heads.unique().tolist():
-        m = heads == h
-        lh = l_img(model(x_adv[m], head=h), clean[m])
-        total, parts[f'head{h}'] = total + lh * m.sum() / len(eps), lh
-    routed = set(heads.tolist())
-    return total, parts, [head for h, head in enumerate(model.heads) if h not in routed]
+    "Step function of the multi-head denoiser (Sec. 3.4): one trunk pass, each pair denoised by the head of its ε."
+    heads = head_of_eps(torch.as_tensor(eps).cpu(), len(model.heads))
+    groups = {h: _routes(heads == h, x_adv.device) for h in sorted(set(heads.tolist()))}
+    out, total, parts = model.forward_routed(x_adv, groups), 0., {}
+    for h, i in groups.items():
+        lh = l_img(out[h], clean[i])
+        total, parts[f'head{h}'] = total + lh * len(i) / len(x_adv), lh
+    return total, parts, [head for h, head in enumerate(model.heads) if h not in groups]
 
 # %% ../nbs/01c_training.ipynb #8880a8bc
 def _ynet_loss(model, clean, x_adv, eps, y, eps_m=EPS_M):
-    "Step function of the multi-domain Y-Net (Sec. 4.2): `dec_sl` by all pairs, `dec_m` by ε ∈ `eps_m` only."
-    l_sl = l_img(model(x_adv, branch='sl'), clean)
-    m = eps_mask(eps, eps_m).to(x_adv.device)
-    if not m.any(): return l_sl, {'sl': l_sl}, [model.dec_m]
-    l_m = l_img(model(x_adv[m], branch='m'), clean[m])
+    "Step function of the multi-domain Y-Net (Sec. 4.2): one encoder pass; `dec_sl` by all pairs, `dec_m` by ε ∈ `eps_m`."
+    i = _routes(eps_mask(torch.as_tensor(eps).cpu(), eps_m), x_adv.device)
+    sl, m = model.forward_routed(x_adv, i)
+    l_sl = l_img(sl, clean)
+    if m is None: return l_sl, {'sl': l_sl}, [model.dec_m]
+    l_m = l_img(m, clean[i])
     return l_sl + l_m, {'sl': l_sl, 'm': l_m}, []
 
 # %% ../nbs/01c_training.ipynb #41f8b67d
@@ -160,16 +218,17 @@ def _ckpt_path(p)->Path:
 
 # %% ../nbs/01c_training.ipynb #4d4a6ba4
 def load_checkpoint(path, # a checkpoint file, or the `ckpt_dir` a `train_*` call wrote (its `last.pt`)
-                    device='cpu', # where to put the model
+                    device='cpu', # where to put the model ('auto', 'cpu', 'cuda', ...)
                    )->tuple:
     "Rebuild the trained model from a checkpoint (`build_model(config)`, `weights_only=True`); returns `(model, state)`."
     path = _ckpt_path(path)
     if not path.exists():
         raise FileNotFoundError(f"No checkpoint at {path}: train with `ckpt_dir=...` first, or fix the path.")
-    state = torch.load(path, map_location='cpu', weights_only=True)
-    model = build_model(state['config'])
+    dev = pick_device(device)
+    state = torch.load(path, map_location=dev, weights_only=True)
+    model = build_model(state['config']).to(dev)
     model.load_state_dict(state['model'])
-    return model.to(pick_device(device)).eval(), state
+    return model.eval(), state
 
 # %% ../nbs/01c_training.ipynb #75a77450
 def _resume(path:Path|None, model:nn.Module, opt, train:dict, resume:bool)->tuple:
@@ -189,17 +248,30 @@ def _close(a, b)->bool:
     return a == b
 
 # %% ../nbs/01c_training.ipynb #ba926f04
-def _epoch(model, opt, loss_fn, tensors, batches, dev, amp, clip, bar)->dict:
-    "One pass over `batches` (index tensors); each loss averaged over the batches that had it."
+def _epoch(model, opt, loss_fn, pairs:_PairIndex, batches, dev, amp, clip, bar, lrs=None)->dict:
+    "One pass over `batches` (host index tensors into `pairs`); each loss averaged over the batches that had it; `lrs`: per-step lr."
     sums, counts = {}, {}
     for i, idx in enumerate(batches):
-        parts = _step(model, opt, loss_fn, [t[idx].to(dev, non_blocking=True) for t in tensors], amp, clip)
+        if lrs is not None:
+            for g in opt.param_groups: g['lr'] = lrs[i]
+        parts = _step(model, opt, loss_fn, pairs.batch(idx, dev), amp, clip)
         for k, v in parts.items(): sums[k], counts[k] = sums.get(k, 0.) + v, counts.get(k, 0) + 1
         bar.update()
         if i % 10 == 0 or i == len(batches) - 1: bar.set_postfix(loss=f"{(sums['loss'] / counts['loss']).item():.4g}")
     out = {k: (sums[k] / counts[k]).item() for k in sums}
     if not math.isfinite(out['loss']): raise FloatingPointError("The training loss is not finite: lower `lr`.")
     return out
+
+_ON_DEVICE = 0.25   # pairs go to the accelerator when they take at most this share of its free memory (the rest: activations)
+
+def _place(p:_PairIndex, dev:torch.device)->_PairIndex:
+    "The pairs' images moved to CUDA `dev` once when they fit (`_ON_DEVICE` of its free memory), else left on the host."
+    if dev.type != 'cuda' or p.x_adv.device == dev: return p
+    need = sum(t.numel() * t.element_size() for t in (p.clean, p.x_adv))
+    try: free = torch.cuda.mem_get_info(dev)[0]
+    except (RuntimeError, AssertionError): return p
+    if need > _ON_DEVICE * free: return p
+    return dataclasses.replace(p, clean=p.clean.to(dev), x_adv=p.x_adv.to(dev), y=p.y.to(dev), src=p.src.to(dev))
 
 @contextlib.contextmanager
 def _frozen(*modules):
@@ -225,31 +297,43 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
          clip:float|None=1.0, # clip each step's gradient L2 norm; None -> no clipping
          seed:int=0, # seeds the per-epoch shuffling
          device='auto', # 'auto' (CUDA when present), 'cpu', 'cuda', ...
-         amp:bool=False, # bf16 autocast (for GPUs)
+         amp:bool=False, # bf16 autocast of the forward passes (CUDA, or a CPU with AVX-512 bf16/AMX)
+         tf32:bool=False, # allow TF32 matmuls/convolutions on CUDA (`device.setup_backends`; set explicitly either way)
          ckpt_dir=None, # folder for `last.pt`, written after every epoch; None -> no checkpoints
          resume:bool=True, # continue from `ckpt_dir`'s checkpoint when there is one
          progress:bool=True, # show a tqdm bar with the running loss
          params=None, # parameters to optimise; None -> every trainable parameter of `model`
          frozen:tuple=(), # modules kept frozen (eval, no grad) during training, e.g. a classifier
          extra:dict|None=None, # more settings saved in the checkpoint and checked on resume
+         optimizer:str='adam', # 'adam', or 'sgd' (momentum 0.9: classifier training, `advfilter.robust`)
+         lr_schedule=None, # `f(t) -> factor`: lr·f(t) at each step, t ∈ [0, 1) the progress over all `epochs`; None: constant
+         on_epoch=None, # `f(model, epoch) -> dict|None` after each epoch, before its checkpoint: more history entries
         )->list:
     "The training loop shared by every variant; returns the loss history `[{'epoch', 'loss', <branch>...}]`."
-    dev, tensors = pick_device(device), _pairs(data, eps_subset)
+    dev, pairs = pick_device(device), _pairs(data, eps_subset)
+    setup_backends(dev, tf32)
     with _frozen(*[m.to(dev) for m in frozen]):
         model.to(dev).train()
         for m in frozen: m.eval()
-        opt = torch.optim.Adam([p for p in (model.parameters() if params is None else params) if p.requires_grad],
-                               lr=lr, weight_decay=weight_decay)
+        ps = [p for p in (model.parameters() if params is None else params) if p.requires_grad]
+        if optimizer not in ('adam', 'sgd'): raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
+        opt = (torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=weight_decay) if optimizer == 'sgd'
+               else torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay))
         train = _plain(dict(name=name, lr=lr, batch_size=batch_size, weight_decay=weight_decay, clip=clip, seed=seed,
-                            eps_subset=eps_subset, n_pairs=len(tensors[2]), checksum=tensors[1].sum(dtype=torch.float64).item(),
-                            **(extra or {})))
+                            eps_subset=eps_subset, n_pairs=len(pairs), checksum=pairs.checksum(),
+                            **({} if optimizer == 'adam' else {'optimizer': optimizer}), **(extra or {})))
         path = Path(ckpt_dir)/'last.pt' if ckpt_dir is not None else None
         start, history = _resume(path, model, opt, train, resume)
-        batches = [torch.randperm(len(tensors[2]), generator=torch.Generator().manual_seed(seed * 100_003 + e)).split(batch_size)
+        pairs = _place(pairs, dev)
+        batches = [torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed * 100_003 + e)).split(batch_size)
                    for e in range(start, epochs)]
         with tqdm(total=sum(map(len, batches)), desc=name, disable=not progress) as bar:
             for e, b in zip(range(start, epochs), batches):
-                history.append({'epoch': e + 1, **_epoch(model, opt, loss_fn, tensors, b, dev, amp, clip, bar)})
+                lrs = None if lr_schedule is None else [lr * lr_schedule((e * len(b) + i) / (epochs * len(b))) for i in range(len(b))]
+                with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []):   # per-epoch RNG: resumable
+                    torch.manual_seed(seed * 100_003 + e)
+                    history.append({'epoch': e + 1, **_epoch(model, opt, loss_fn, pairs, b, dev, amp, clip, bar, lrs)})
+                if on_epoch is not None: history[-1].update(on_epoch(model, e + 1) or {})
                 if path: _save_ckpt(path, model, opt, train, history, seed)
     model.eval()
     return history
@@ -279,7 +363,7 @@ def train_multihead(model:nn.Module, # a `MultiHeadFiltDenoiser`
                     **kwargs,
                    )->list:
     "Domain-routed multi-head training (Sec. 3.4, L_img): head i learns only from ε ∈ `head_eps(i)`, the trunk from all."
-    head_of_eps(_pairs(advset, kwargs.get('eps_subset'))[2], len(model.heads))   # every ε must have a head
+    head_of_eps(_pairs(advset, kwargs.get('eps_subset')).pair_eps, len(model.heads))   # every ε must have a head
     return _fit(model, advset, _multihead_loss, 'multihead', **kwargs)
 
 # %% ../nbs/01c_training.ipynb #514ea58c
@@ -303,7 +387,7 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
                 )->list:
     "Train the fusion network C (Eq. 10–11) with the semantic cross-entropy of Sec. 4.2; the Y-Net stays frozen."
     if target not in _TARGETS: raise ValueError(f"Unknown target {target!r}: use one of {_TARGETS}.")
-    if target != 'clean' and (_pairs(advset, kwargs.get('eps_subset'))[3] < 0).any():
+    if target != 'clean' and (_pairs(advset, kwargs.get('eps_subset')).pair_y < 0).any():
         raise ValueError(f"target={target!r} needs labels: give pairs with `y`, or use target='clean'.")
     extra = {'target': target, 'ce_clip': ce_clip, 'classifier': getattr(classifier, 'advfilter_id', None)}
     return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip), 'fusion',

@@ -1,5 +1,6 @@
 """Build the offline docs site into `site/` (`make docs`): Sphinx + MyST-NB render the notebooks that nbdev's Quarto
-docs (`nbdev_docs`) render, in the order of `nbs/sidebar.yml`, with no network and no Quarto.
+docs (`nbdev_docs`) render, in the order of `nbs/sidebar.yml` (a notebook it does not list yet is added to its
+section by name: `common.nav`), with no network and no Quarto.
 
 Where each page comes from:
 
@@ -15,39 +16,23 @@ does): `#| hide` and export cells dropped, a `show_doc` for every exported symbo
 `> summary` turned into the page title, and symbol names in backticks linked to their docs. What Quarto would then
 interpret itself — cell options such as `#| echo: false`, callout divs, links to `.html` pages — is translated to
 MyST-NB's equivalents (cell tags, directives, links between notebooks). Pages keep nbdev's names (`core.html`,
-`pafilt.html`, …), as on the Quarto site.
+`pafilt.html`, …), as on the Quarto site. That translation (`to_myst`, ~100 lines, tested in tools/tests/) is the
+only part written here: MyST-NB renders .ipynb but reads no Quarto cell options or callouts, and neither nbconvert nor
+jupytext translates them; Quarto itself is the one tool that does, and it is not available offline.
 
     .venv/bin/python tools/build_docs.py                # -> site/
     .venv/bin/python tools/build_docs.py --keep /tmp/x  # keep the staged Sphinx sources for debugging
 """
-import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, json, multiprocessing, os, re, shutil, subprocess, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, BIN, NBS, DOCS, STUDY, load_manifest, nav, page_name, sidebar, source_changed  # noqa: E402
+from myst_parser.slugs import github_slugify as slug  # MyST's own heading anchors (myst_heading_anchors)
+from nbdev.processors import FilterDefaults, exec_show_docs
+from nbdev.frontmatter import _fm2dict
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-NBS, DOCS = ROOT/'nbs', ROOT/'docs'
-STUDY = re.compile(r'^0[2-9]_.*\.ipynb$')
 CALLOUTS = {'note': 'note', 'tip': 'tip', 'warning': 'warning', 'important': 'important', 'caution': 'caution'}
-
-# ---------------------------------------------------------------- pages
-
-def sidebar(path:Path=NBS/'sidebar.yml')->list:
-    "[(section caption or None, [notebook file names])] in the order of nbs/sidebar.yml."
-    import yaml
-    out = []
-    for item in yaml.safe_load(path.read_text())['website']['sidebar']['contents']:
-        if isinstance(item, str): out.append((None, [item]))
-        else: out.append((item['section'], [c if isinstance(c, str) else c['href'] for c in item['contents']]))
-    return out
-
-def page_name(nb:str)->str:
-    "nbdev's output name for a notebook: `04_pafilt.ipynb` -> `pafilt` (as on the Quarto site)."
-    from nbdev.doclinks import _nbpath2html
-    return _nbpath2html(Path(nb)).stem
-
-def load_snapshot(snap:Path)->dict:
-    f = snap/'SNAPSHOT.json'
-    return json.loads(f.read_text())['notebooks'] if f.exists() else {}
 
 # ---------------------------------------------------------------- nbdev processing
 
@@ -61,38 +46,30 @@ def execute_index(dst:Path, snap:Path):
     env = {**os.environ, 'ADVFILTER_SNAPSHOT': str(snap)}
     run([str(BIN/'papermill'), '-k', 'advfilter', '--cwd', str(NBS), '--no-progress-bar', str(NBS/'index.ipynb'), str(dst)], env=env)
 
-class NoExec:
+class NoExec(FilterDefaults):
     "nbdev's processors without `exec_show_docs` (the `--keep-going` fallback: show_doc cells stay without output)."
-    def __call__(self, nb):
-        from nbdev.processors import FilterDefaults, exec_show_docs
-        f = FilterDefaults()
-        from nbdev.process import NBProcessor
-        return NBProcessor(nb=nb, procs=[p for p in f.procs() if p is not exec_show_docs]).process()
+    def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
 
-def _proc_one(job):
+def _proc_one(src:str, dst:str, safe:bool)->tuple:
     "Worker: nbdev's docs processors on one notebook; returns (dst, error or None, seconds, cells mixing imports and code)."
     import warnings, nbdev.serve_drv
-    from nbdev.processors import FilterDefaults
-    src, dst, safe = job
-    if safe: src = str(src)
+    os.chdir(ROOT)  # nbdev finds settings.ini from the working folder
     t = time.time()
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
         try: nbdev.serve_drv.main((Path(src), Path(dst), NoExec if safe else FilterDefaults)); err = None
         except Exception as e: err = f'{e}'
-    return str(dst), err, round(time.time() - t, 1), [str(w.message).split('\n---\n')[1].strip() for w in ws if 'imports and other code' in str(w.message)]
+    return dst, err, round(time.time() - t, 1), [str(w.message).split('\n---\n')[1].strip() for w in ws if 'imports and other code' in str(w.message)]
+
+def _parallel(jobs:list, n_workers:int)->list:
+    "`_proc_one` on each (src, dst, safe), in a fresh process per notebook so each notebook's show_doc code runs apart."
+    if not jobs: return []
+    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1) as ex:
+        return list(ex.map(_proc_one, *zip(*[(str(s), str(d), safe) for s, d, safe in jobs])))
 
 def nbdev_process(jobs:list, n_workers:int, keep_going:bool=False)->dict:
     "Apply nbdev's docs processors to each (src, dst), in worker processes as `nbdev_docs` does; {dst: problem}."
-    from concurrent.futures import ThreadPoolExecutor
-    def one(job):  # a fresh process per notebook, like nbdev's proc_nbs: each notebook's show_doc code runs apart
-        r = subprocess.run([sys.executable, __file__, '--proc-one', json.dumps([str(x) for x in job[:2]] + [job[2]])],
-                           cwd=ROOT, capture_output=True, text=True)
-        if r.returncode: return str(job[1]), f'worker failed: {r.stderr[-3000:]}', 0, []
-        return tuple(json.loads(r.stdout.strip().splitlines()[-1]))
-    def parallel(jobs):
-        with ThreadPoolExecutor(n_workers) as ex: return list(ex.map(one, jobs))
-    res = parallel([(s, d, False) for s, d in jobs])
+    res = _parallel([(s, d, False) for s, d in jobs], n_workers)
     probs = {}
     print('[docs] nbdev processing (s): ' + ', '.join(f'{Path(d).stem} {t}' for d, _, t, _ in res), flush=True)
     for dst, err, _, mixed in res:
@@ -104,7 +81,7 @@ def nbdev_process(jobs:list, n_workers:int, keep_going:bool=False)->dict:
     if probs and not keep_going:
         sys.exit(f"[docs] failed on {sorted(Path(d).name for d in probs)}; fix the cells above, or pass --keep-going to "
                  "render those pages without executed show_doc output")
-    if probs: parallel([(s, d, True) for s, d in jobs if str(d) in probs])
+    if probs: _parallel([(s, d, True) for s, d in jobs if str(d) in probs], n_workers)
     return probs
 
 # ---------------------------------------------------------------- Quarto -> MyST-NB
@@ -140,10 +117,6 @@ def fenced_divs(md:str)->str:
             continue
         out.append(line)
     return '\n'.join(out)
-
-def slug(s:str)->str:
-    "MyST's heading anchor for a heading text (GitHub style)."
-    return re.sub(r'[^\w\- ]', '', s.strip().lower()).replace(' ', '-')
 
 class Links:
     "Rewrite nbdev/Quarto links (`core.html#x`, `https://<doc_host>/core.html#x`, `01_models.ipynb`) to MyST links."
@@ -186,8 +159,8 @@ def to_myst(nb:dict, links:Links, note:str|None=None, toctree:list|None=None)->d
         c['source'] = _src(c)
         if not c['source'].strip() and not c.get('outputs'): continue  # cells nbdev emptied (hide, export)
         if c['cell_type'] == 'raw':
-            fm = _frontmatter(c['source'])
-            if fm is None: continue
+            fm = _fm2dict(c['source'])  # nbdev's frontmatter cell: title and description
+            if not fm: continue
             c = {'cell_type': 'markdown', 'metadata': {}, 'source': f"# {fm.get('title', '')}\n"
                  + (f"\n{{.description}}\n{fm['description']}\n" if fm.get('description') else '')}
             cells.append(c)
@@ -229,17 +202,6 @@ def expected(nb:dict)->dict:
             elif re.search(r'^\|.*\|\s*\n\|[\s:|-]+\|', m, flags=re.M): t += 1  # a Markdown table (e.g. show_doc's)
     return {'tables': t, 'images': i}
 
-def _frontmatter(s:str):
-    import yaml
-    m = re.match(r'^\s*---\s*\n(.*?)\n---\s*$', s, flags=re.S)
-    return yaml.safe_load(m.group(1)) or {} if m else None
-
-def source_changed(name:str, e:dict)->bool:
-    "Has nbs/<name>.ipynb changed since the snapshot ran it?"
-    import hashlib
-    f = NBS/f'{name}.ipynb'
-    return bool(e.get('source_sha256')) and f.exists() and hashlib.sha256(f.read_bytes()).hexdigest() != e['source_sha256']
-
 def study_note(name:str, e:dict|None, files:list)->str:
     "The provenance note at the top of a study page."
     if e is None:
@@ -258,18 +220,8 @@ def study_note(name:str, e:dict|None, files:list)->str:
 
 # ---------------------------------------------------------------- build
 
-def stage(tmp:Path, snap:Path, n_workers:int, keep_going:bool=False)->dict:
-    "Write the Sphinx source folder `tmp/src`; return {'pages': {page: origin}}."
-    nav = sidebar()
-    listed = [nb for _, nbs in nav for nb in nbs]
-    missing = [nb for nb in listed if not (NBS/nb).exists()]
-    for nb in missing: print(f'[docs] {nb} is listed in nbs/sidebar.yml but does not exist yet: skipped', flush=True)
-    listed = [nb for nb in listed if nb not in missing]
-    unlisted = sorted(p.name for p in NBS.glob('*.ipynb') if p.name not in listed)
-    if unlisted: print(f'[docs] not in nbs/sidebar.yml, so not in the site: {unlisted}', flush=True)
-    man = load_snapshot(snap)
-    raw, proc, src = tmp/'raw', tmp/'proc', tmp/'src'
-    for d in (raw, proc, src): d.mkdir(parents=True)
+def sources(listed:list, man:dict, snap:Path, raw:Path)->tuple:
+    "Where each page's notebook comes from: ([(notebook to process, its processed copy's name)], {notebook: origin})."
     origin, jobs = {}, []
     for nb in listed:
         stem = Path(nb).stem
@@ -278,32 +230,48 @@ def stage(tmp:Path, snap:Path, n_workers:int, keep_going:bool=False)->dict:
         elif STUDY.match(nb) and stem in man:
             shutil.copy2(snap/nb, raw/nb); s = raw/nb; origin[nb] = f"snapshot ({man[stem]['profile']})"
         else: s = NBS/nb; origin[nb] = 'source, stored outputs' if not STUDY.match(nb) else 'source, NOT in the snapshot'
-        jobs.append((s, proc/nb))
-    t = time.time(); probs = nbdev_process(jobs, n_workers, keep_going); print(f'[docs] nbdev processors on {len(jobs)} notebooks: {time.time() - t:.0f}s', flush=True)
+        jobs.append((s, nb))
+    return jobs, origin
+
+def snapshot_files(stem:str, man:dict, snap:Path, src:Path)->list:
+    "Copy a study's run files from the snapshot beside the pages; their links from the page."
+    files = [f for f in man[stem]['files'] if f != f'{stem}.ipynb'] if stem in man else []
+    for f in files: (src/'snapshot'/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(snap/f, src/'snapshot'/f)
+    return [f'snapshot/{f}' for f in files]
+
+def write_pages(procd:dict, toc:list, man:dict, snap:Path, src:Path)->dict:
+    "Translate each processed notebook to a MyST-NB page in `src`; {page: tables and figures it must show}."
     from nbdev.config import get_config
-    cfg = get_config()
-    pages = {page_name(nb): f'{page_name(nb)}.ipynb' for nb in listed}
-    procd = {nb: json.loads((proc/nb).read_text()) for nb in listed}
-    links = Links(pages, {page_name(nb): heading_anchors(procd[nb]) for nb in listed},
-                  {Path(nb).stem: page_name(nb) for nb in listed}, f'{cfg.doc_host}{cfg.doc_baseurl}')
-    expect = {}
-    toc = [(cap, [page_name(nb) for nb in nbs if nb in listed and nb != 'index.ipynb']) for cap, nbs in nav]
-    for nb in listed:
-        stem, note = Path(nb).stem, None
-        if STUDY.match(nb):
-            files = []
-            if stem in man:
-                files = [f for f in man[stem]['files'] if f != nb]
-                for f in files: (src/'snapshot'/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(snap/f, src/'snapshot'/f)
-                files = [f'snapshot/{f}' for f in files]
-            note = study_note(stem, man.get(stem), files)
-        out = to_myst(procd[nb], links, note=note, toctree=[t for t in toc if t[1]] if nb == 'index.ipynb' else None)
+    cfg, expect = get_config(), {}
+    pages = {page_name(nb): f'{page_name(nb)}.ipynb' for nb in procd}
+    links = Links(pages, {page_name(nb): heading_anchors(n) for nb, n in procd.items()},
+                  {Path(nb).stem: page_name(nb) for nb in procd}, f'{cfg.doc_host}{cfg.doc_baseurl}')
+    for nb, n in procd.items():
+        stem = Path(nb).stem
+        note = study_note(stem, man.get(stem), snapshot_files(stem, man, snap, src)) if STUDY.match(nb) else None
+        out = to_myst(n, links, note=note, toctree=toc if nb == 'index.ipynb' else None)
         (src/pages[page_name(nb)]).write_text(json.dumps(out, indent=1))
-        expect[page_name(nb)] = {**expected(out), 'from_snapshot': origin[nb].startswith('snapshot')}
+        expect[page_name(nb)] = expected(out)
+    return expect
+
+def stage(tmp:Path, snap:Path, n_workers:int, keep_going:bool=False)->dict:
+    "Write the Sphinx source folder `tmp/src`; return {'pages': {page: origin}, 'expect': {page: counts}}."
+    menu, man = nav(), load_manifest(snap)['notebooks']
+    listed = [nb for _, nbs in menu for nb in nbs]
+    if extra := sorted(set(listed) - {nb for _, nbs in sidebar() for nb in nbs}):
+        print(f'[docs] not in nbs/sidebar.yml, added to the site by name: {extra}', flush=True)
+    raw, proc, src = tmp/'raw', tmp/'proc', tmp/'src'
+    for d in (raw, proc, src): d.mkdir(parents=True)
+    jobs, origin = sources(listed, man, snap, raw)
+    t = time.time(); probs = nbdev_process([(s, proc/nb) for s, nb in jobs], n_workers, keep_going)
+    print(f'[docs] nbdev processors on {len(jobs)} notebooks: {time.time() - t:.0f}s', flush=True)
+    toc = [(cap, [page_name(nb) for nb in nbs if nb != 'index.ipynb']) for cap, nbs in menu]
+    expect = write_pages({nb: json.loads((proc/nb).read_text()) for nb in listed}, [t for t in toc if t[1]], man, snap, src)
+    for nb in listed: expect[page_name(nb)]['from_snapshot'] = origin[nb].startswith('snapshot')
     shutil.copy2(DOCS/'conf.py', src/'conf.py')
     if (DOCS/'_static').exists(): shutil.copytree(DOCS/'_static', src/'_static')
     return {'pages': {page_name(nb): origin[nb] + (' (show_doc NOT executed: nbdev processing failed)' if str(proc/nb) in probs else '')
-                      for nb in listed}, 'missing': missing, 'expect': expect}
+                      for nb in listed}, 'expect': expect}
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -313,9 +281,7 @@ def main():
     ap.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1), help='processes for nbdev processing')
     ap.add_argument('--keep-going', action='store_true', help="render a notebook whose show_doc execution fails without it")
     ap.add_argument('--strict', action='store_true', help='fail on any Sphinx warning')
-    ap.add_argument('--proc-one', default='', help=argparse.SUPPRESS)  # internal: one worker job, JSON [src, dst, safe]
     a = ap.parse_args()
-    if a.proc_one: return print(json.dumps(_proc_one(json.loads(a.proc_one))))
     t0, out, snap = time.time(), Path(a.out).resolve(), Path(a.snapshot).resolve()
     if not (snap/'SNAPSHOT.json').exists():
         print(f'[docs] no results snapshot at {snap} (run `make snapshot`): study pages are shown without outputs', flush=True)

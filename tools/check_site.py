@@ -1,7 +1,8 @@
 """Check the built docs site (`make check-docs`, after `make docs`) — statically and in a real browser.
 
 Static checks, on every HTML page of `site/`:
-* every page that nbs/sidebar.yml lists exists (and every notebook in nbs/ is listed there);
+* every notebook of the docs' page list (`common.nav`: nbs/sidebar.yml plus the notebooks it does not list yet) has
+  its page, and nbs/sidebar.yml lists no notebook that does not exist;
 * every `<img src>` resolves to a file in site/, every internal `<a href>` to a file, and every `#fragment` to an id;
 * every study page comes from the results snapshot (docs/snapshot/, `make snapshot`), whose files match the checksums
   in its SNAPSHOT.json;
@@ -23,9 +24,8 @@ from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
-from build_docs import sidebar, page_name, STUDY  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, NBS, STUDY, nav, page_name, sidebar  # noqa: E402
 
 SKIP_DIRS = ('_static', '_check', '_sources', '_downloads', '_images', 'snapshot')
 
@@ -57,12 +57,9 @@ def local_target(page:Path, url:str, site:Path):
 def static_checks(site:Path, info:dict, allow_missing_snapshot:bool=False)->list:
     "Problems found without a browser."
     probs, parsed = [], {}
-    listed = [nb for _, nbs in sidebar() for nb in nbs]
-    for nb in sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb')):
-        if nb not in listed: probs.append(f'nbs/{nb} is not in nbs/sidebar.yml, so it is in neither docs site')
-    for nb in listed:
-        if not (ROOT/'nbs'/nb).exists(): probs.append(f'nbs/sidebar.yml lists {nb}, which does not exist')
-        elif not (site/f'{page_name(nb)}.html').exists(): probs.append(f'missing page {page_name(nb)}.html (from {nb})')
+    probs += [f'nbs/sidebar.yml lists {nb}, which does not exist' for _, nbs in sidebar() for nb in nbs if not (NBS/nb).exists()]
+    probs += [f'missing page {page_name(nb)}.html (from {nb})' for _, nbs in nav() for nb in nbs
+              if not (site/f'{page_name(nb)}.html').exists()]
     pages = [p for p in site.rglob('*.html') if not set(p.relative_to(site).parts) & set(SKIP_DIRS)]
     for p in pages: parsed[p.resolve()] = parse(p)
     for p in pages:
@@ -203,8 +200,9 @@ def main():
     if not (site/'pages.json').exists(): sys.exit(f'{site}/pages.json not found: build the site first with `make docs`.')
     info = json.loads((site/'pages.json').read_text())
     probs = static_checks(site, info, a.allow_missing_snapshot)
-    pages = [page_name(nb) for _, nbs in sidebar() for nb in nbs if (site/f'{page_name(nb)}.html').exists()]
-    shoot = [p for p in pages if p == 'index' or any(STUDY.match(nb) and page_name(nb) == p for _, nbs in sidebar() for nb in nbs)]
+    listed = [nb for _, nbs in nav() for nb in nbs if (site/f'{page_name(nb)}.html').exists()]
+    pages = [page_name(nb) for nb in listed]
+    shoot = [page_name(nb) for nb in listed if nb == 'index.ipynb' or STUDY.match(nb)]
     found = []
     if not a.no_browser:
         bp, found = browser_checks(site, pages, site/'_check', shoot)

@@ -15,21 +15,13 @@ page, which renders the headline results from the snapshot) is re-executed in pl
     .venv/bin/python tools/snapshot.py --profile smoke --profile-for 02_empirical_study=micro
     .venv/bin/python tools/snapshot.py --verify
 """
-import argparse, json, os, platform, re, shlex, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, platform, shlex, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, BIN, STUDY, MANIFEST, load_manifest, notebooks, source_changed  # noqa: E402
+from advfilter.runs import sha256_file  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-STUDY = re.compile(r'^0[2-9]_.*\.ipynb$')
 KEEP_DIRS = ('tables', 'figures')  # run-folder subfolders copied into the snapshot
-MANIFEST = 'SNAPSHOT.json'
-
-def sha256(p:Path)->str:
-    import hashlib
-    h = hashlib.sha256()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 def git(*args)->str:
     r = subprocess.run(['git', *args], cwd=ROOT, capture_output=True, text=True)
@@ -42,8 +34,7 @@ def machine()->dict:
     return {'platform': platform.platform(), 'processor': platform.processor() or platform.machine(),
             'cpu_count': os.cpu_count(), 'python': platform.python_version(), 'torch': torch.__version__, 'device': dev}
 
-def study_notebooks(only:str='', nbs_dir:Path=ROOT/'nbs')->list:
-    return sorted(p for p in Path(nbs_dir).glob('*.ipynb') if STUDY.match(p.name) and re.search(only, p.name))
+def study_notebooks(only:str='', nbs_dir:Path=ROOT/'nbs')->list: return notebooks(STUDY, nbs_dir, only)
 
 def run_notebook(nb:Path, profile:str, work:Path, run:str, timeout:int, dest:Path)->tuple:
     "Execute `nb` with papermill into `work`; return (executed notebook, run folder, wall seconds, the command)."
@@ -78,10 +69,6 @@ def collect(nb:Path, executed:Path, run_dir:Path, stage:Path)->list:
                 (dst/d).mkdir(parents=True, exist_ok=True); shutil.copy2(f, dst/d/f.name); files.append(dst/d/f.name)
     return files
 
-def load_manifest(dest:Path)->dict:
-    m = dest/MANIFEST
-    return json.loads(m.read_text()) if m.exists() else {'notebooks': {}}
-
 def verify(dest:Path)->list:
     "Problems with the snapshot in `dest` (empty: SNAPSHOT.json lists exactly the files there, with their sha256)."
     if not (dest/MANIFEST).exists(): return [f'{dest/MANIFEST} does not exist: run `make snapshot`.']
@@ -90,7 +77,7 @@ def verify(dest:Path)->list:
         for rel, h in e['files'].items():
             listed.add(rel); p = dest/rel
             if not p.is_file(): probs.append(f'{rel}: listed for {name} but missing')
-            elif sha256(p) != h: probs.append(f'{rel}: sha256 differs from SNAPSHOT.json (edited after `make snapshot`?)')
+            elif sha256_file(p) != h: probs.append(f'{rel}: sha256 differs from SNAPSHOT.json (edited after `make snapshot`?)')
     extra = sorted(str(p.relative_to(dest)) for p in dest.rglob('*') if p.is_file() and p.name != MANIFEST
                    and str(p.relative_to(dest)) not in listed)
     probs += [f'{x}: not listed in SNAPSHOT.json' for x in extra]
@@ -99,8 +86,7 @@ def verify(dest:Path)->list:
 def stale(dest:Path)->list:
     "Study notebooks whose source changed since the snapshot ran them, or that have no snapshot entry."
     man = load_manifest(dest)['notebooks']
-    out = [f'{k}: nbs/{k}.ipynb changed since the snapshot ran it' for k, e in man.items()
-           if (ROOT/'nbs'/f'{k}.ipynb').exists() and e.get('source_sha256') not in (None, sha256(ROOT/'nbs'/f'{k}.ipynb'))]
+    out = [f'{k}: nbs/{k}.ipynb changed since the snapshot ran it' for k, e in man.items() if source_changed(k, e)]
     return out + [f'{n.stem}: not in the snapshot' for n in study_notebooks() if n.stem not in man]
 
 def refresh_index():
@@ -112,7 +98,18 @@ def refresh_index():
     subprocess.run([str(BIN/'nbdev_clean'), '--fname', str(idx)], cwd=ROOT, check=True)
     print(f'[snapshot] re-executed {idx.relative_to(ROOT)} against the new snapshot', flush=True)
 
-def main():
+def install(man:dict, dest:Path, stem:str, stage:Path, staged:list, entry:dict):
+    "Replace notebook `stem`'s files in the snapshot `dest` by the `staged` ones and record `entry` (plus their sha256)."
+    old = man['notebooks'].pop(stem, None)
+    for rel in (old or {}).get('files', {}): (dest/rel).unlink(missing_ok=True)
+    shutil.rmtree(dest/stem, ignore_errors=True)
+    for f in staged:
+        rel = f.relative_to(stage); (dest/rel).parent.mkdir(parents=True, exist_ok=True); shutil.move(f, dest/rel)
+    entry['files'] = {str(f.relative_to(stage)): sha256_file(dest/f.relative_to(stage)) for f in staged}
+    man['notebooks'] = dict(sorted({**man['notebooks'], stem: entry}.items()))
+    (dest/MANIFEST).write_text(json.dumps({'schema': 1, **man}, indent=1) + '\n')
+
+def arguments():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--profile', default='smoke', help='profile for every study notebook (micro | smoke | paper)')
     ap.add_argument('--profile-for', action='append', default=[], metavar='NB=PROFILE',
@@ -125,7 +122,10 @@ def main():
     ap.add_argument('--nbs-dir', default=str(ROOT/'nbs'), help='where the study notebooks are (papermill still runs in nbs/)')
     ap.add_argument('--no-index', action='store_true', help='do not re-execute nbs/index.ipynb afterwards')
     ap.add_argument('--verify', action='store_true', help='only check the snapshot against SNAPSHOT.json')
-    a = ap.parse_args()
+    return ap.parse_args()
+
+def main():
+    a = arguments()
     dest = Path(a.dest).resolve()
     if a.verify:
         probs = verify(dest)
@@ -150,22 +150,12 @@ def main():
             work.mkdir(parents=True); stage.mkdir(parents=True)
             try: executed, run_dir, wall, pm_cmd = run_notebook(nb, profile, work, f'snapshot-{stamp}', a.timeout, dest)
             except RuntimeError as e: print(f'[snapshot] FAILED: {e}', flush=True); failed.append(nb.name); continue
-            staged = collect(nb, executed, run_dir, stage)
-            old = man['notebooks'].pop(nb.stem, None)  # replace this notebook's files only now that the run succeeded
-            if old:
-                for rel in old['files']: (dest/rel).unlink(missing_ok=True)
-            shutil.rmtree(dest/nb.stem, ignore_errors=True)
-            for f in staged:
-                rel = f.relative_to(stage); (dest/rel).parent.mkdir(parents=True, exist_ok=True); shutil.move(f, dest/rel)
-            man['notebooks'][nb.stem] = {
+            staged = collect(nb, executed, run_dir, stage)  # this notebook's files are replaced only now that the run succeeded
+            install(man, dest, nb.stem, stage, staged, {
                 'notebook': str(nb.relative_to(ROOT)) if nb.is_relative_to(ROOT) else str(nb), 'profile': profile, 'command': command,
-                'papermill': pm_cmd,
-                'git_commit': commit, 'git_dirty': bool(dirty), 'dirty_paths': dirty.splitlines()[:50],
+                'papermill': pm_cmd, 'git_commit': commit, 'git_dirty': bool(dirty), 'dirty_paths': dirty.splitlines()[:50],
                 'date': time.strftime('%Y-%m-%dT%H:%M:%S%z'), 'wall_s': round(wall, 1), 'machine': mach,
-                'run_folder': str(run_dir.relative_to(ROOT)), 'source_sha256': sha256(nb),
-                'files': {str(f.relative_to(stage)): sha256(dest/f.relative_to(stage)) for f in staged}}
-            man['notebooks'] = dict(sorted(man['notebooks'].items()))
-            (dest/MANIFEST).write_text(json.dumps({'schema': 1, **man}, indent=1) + '\n')
+                'run_folder': str(run_dir.relative_to(ROOT)), 'source_sha256': sha256_file(nb)})
             print(f'[snapshot] {nb.name}: {len(staged)} files in {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest} ({wall:.0f}s)', flush=True)
     if not a.no_index and dest == (ROOT/'docs'/'snapshot').resolve(): refresh_index()
     if failed: sys.exit(f'[snapshot] failed: {failed} (their previous snapshot entries, if any, are kept)')
