@@ -285,6 +285,29 @@ def _frozen(*modules):
         for m, t in zip(modules, modes): m.train(t)
 
 # %% ../nbs/01c_training.ipynb #83a604f0
+def _optimizer(params, # the parameters to optimise (only those with `requires_grad` are kept)
+               kind:str, # 'adam' or 'sgd' (momentum 0.9)
+               lr:float, weight_decay:float)->torch.optim.Optimizer:
+    "The optimiser of `_fit`: Adam for the denoisers (Sec. 3.2 gives none), SGD with momentum for classifiers."
+    ps = [p for p in params if p.requires_grad]
+    if kind not in ('adam', 'sgd'): raise ValueError(f"optimizer must be 'adam' or 'sgd', got {kind!r}.")
+    return (torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=weight_decay) if kind == 'sgd'
+            else torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay))
+
+def _epochs(model, opt, loss_fn, pairs, epochs:range, history:list, s:dict):
+    "Run `epochs` (seeded shuffles and per-epoch RNG, so a resumed run continues exactly), appending to `history`."
+    batches = [torch.randperm(len(pairs), generator=torch.Generator().manual_seed(s['seed'] * 100_003 + e)).split(s['batch_size'])
+               for e in epochs]
+    with tqdm(total=sum(map(len, batches)), desc=s['name'], disable=not s['progress']) as bar:
+        for e, b in zip(epochs, batches):
+            lrs = None if s['lr_schedule'] is None else [s['lr'] * s['lr_schedule']((e * len(b) + i) / (epochs.stop * len(b)))
+                                                         for i in range(len(b))]
+            with torch.random.fork_rng(devices=[s['dev']] if s['dev'].type == 'cuda' else []):   # per-epoch RNG: resumable
+                torch.manual_seed(s['seed'] * 100_003 + e)
+                history.append({'epoch': e + 1, **_epoch(model, opt, loss_fn, pairs, b, s['dev'], s['amp'], s['clip'], bar, lrs)})
+            if s['on_epoch'] is not None: history[-1].update(s['on_epoch'](model, e + 1) or {})
+            if s['path']: _save_ckpt(s['path'], model, opt, s['train'], history, s['seed'])
+
 def _fit(model:nn.Module, # the module to train; its `.config` goes into the checkpoint
          data, # an `AdvSet` (anything with `.pairs()`) or a tuple `(clean, x_adv, eps[, y])`
          loss_fn, # step function `loss_fn(model, clean, x_adv, eps, y) -> (loss, parts, idle_modules)`
@@ -315,26 +338,16 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
     with _frozen(*[m.to(dev) for m in frozen]):
         model.to(dev).train()
         for m in frozen: m.eval()
-        ps = [p for p in (model.parameters() if params is None else params) if p.requires_grad]
-        if optimizer not in ('adam', 'sgd'): raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
-        opt = (torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=weight_decay) if optimizer == 'sgd'
-               else torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay))
+        opt = _optimizer(model.parameters() if params is None else params, optimizer, lr, weight_decay)
         train = _plain(dict(name=name, lr=lr, batch_size=batch_size, weight_decay=weight_decay, clip=clip, seed=seed,
                             eps_subset=eps_subset, n_pairs=len(pairs), checksum=pairs.checksum(),
                             **({} if optimizer == 'adam' else {'optimizer': optimizer}), **(extra or {})))
         path = Path(ckpt_dir)/'last.pt' if ckpt_dir is not None else None
         start, history = _resume(path, model, opt, train, resume)
         pairs = _place(pairs, dev)
-        batches = [torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed * 100_003 + e)).split(batch_size)
-                   for e in range(start, epochs)]
-        with tqdm(total=sum(map(len, batches)), desc=name, disable=not progress) as bar:
-            for e, b in zip(range(start, epochs), batches):
-                lrs = None if lr_schedule is None else [lr * lr_schedule((e * len(b) + i) / (epochs * len(b))) for i in range(len(b))]
-                with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []):   # per-epoch RNG: resumable
-                    torch.manual_seed(seed * 100_003 + e)
-                    history.append({'epoch': e + 1, **_epoch(model, opt, loss_fn, pairs, b, dev, amp, clip, bar, lrs)})
-                if on_epoch is not None: history[-1].update(on_epoch(model, e + 1) or {})
-                if path: _save_ckpt(path, model, opt, train, history, seed)
+        _epochs(model, opt, loss_fn, pairs, range(start, epochs), history, dict(
+            name=name, seed=seed, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, dev=dev, amp=amp, clip=clip,
+            progress=progress, on_epoch=on_epoch, path=path, train=train))
     model.eval()
     return history
 
