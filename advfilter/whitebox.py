@@ -40,12 +40,7 @@ def wilson_ci(k:int, # correct images
     return max(0.0, c - h), min(1.0, c + h)
 
 # %% ../nbs/01i_whitebox.ipynb #196abf0d
-def _module_device(m:nn.Module)->torch.device:
-    "The device of `m`'s first parameter or buffer (CPU for none)."
-    try:
-        from advfilter.device import module_device
-        return module_device(m)
-    except ImportError: return next(iter([*m.parameters(), *m.buffers()]), torch.empty(0)).device
+from .device import module_device as _module_device   # the one device helper
 
 def _assert_ball(xa:torch.Tensor, x:torch.Tensor, eps:float, what:str='adversarial example'):
     "Every `xa` lies in the L∞ ball of radius `eps` around `x` and in [0,1] (float32 rounding allowed)."
