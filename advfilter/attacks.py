@@ -12,22 +12,25 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foolbox as fb
 from tqdm.auto import tqdm
-from .runs import atomic_write, atomic_json, sha256_file, repo_root, cache_root, cache_lock
+from .runs import atomic_write, atomic_json, sha256_file, sha256_json, repo_root, cache_root, cache_lock
+from .data import classifier_id   # what identifies the attacked classifier
 
 # %% auto #0
 __all__ = ['EPS_TRAIN', 'EPS_TEST', 'EPS_M', 'FORMAT', 'norm_eps', 'check_eps', 'frozen', 'seeded', 'pgd', 'fgsm', 'AdvSet',
-           'classifier_id', 'default_cache_dir', 'generate_adversarial_set']
+           'default_cache_dir', 'generate_adversarial_set']
 
 # %% ../nbs/01b_attacks.ipynb #0547df3a
 EPS_TRAIN = [1e-4, 3e-4, 5e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 5e-2, 1e-1, 3e-1, 5e-1]  # Sec. 3.2, ascending
 EPS_TEST = [0.0] + EPS_TRAIN  # the 13 columns of Tables 1-7 (ε = 0: clean images)
 EPS_M = (0.1, 0.3, 0.5)  # strong attacks for PA-Filt's m-branch, Sec. 4.2
 
-def norm_eps(eps)->float:
+def norm_eps(eps, # an attack strength (float, numpy or tensor scalar)
+            )->float:
     "ε as a float rounded to 6 significant digits, so float32 copies and strings like '1e-4' compare equal."
     return float(f'{float(eps):.6g}')
 
-def check_eps(eps)->float:
+def check_eps(eps, # an attack strength on the [0,1] pixel scale
+             )->float:
     "`eps` as a float in [0, 1] (the [0,1] image scale of Sec. 3.2), else a ValueError naming the fix."
     try: e = float(eps)
     except (TypeError, ValueError): raise ValueError(f"eps must be a number in [0, 1], got {eps!r}.") from None
@@ -49,6 +52,7 @@ def frozen(model:nn.Module, # the model to attack
     finally:
         for p in ps: p.requires_grad_(True)
 
+# %% ../nbs/01b_attacks.ipynb #938df7e4
 @contextmanager
 def seeded(seed:int, # seed for torch's RNG inside the block
            device=None, # also fork this CUDA device's RNG
@@ -58,6 +62,7 @@ def seeded(seed:int, # seed for torch's RNG inside the block
     with torch.random.fork_rng(devices=devs):
         torch.manual_seed(seed); yield
 
+# %% ../nbs/01b_attacks.ipynb #03fdc1e7
 def _check_xy(x, y):
     "Validate a batch: float (B,3,H,W) images in [0,1] and int labels (B,)."
     if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 3:
@@ -80,6 +85,7 @@ def _native_pgd(model, x0, y, eps, steps, rel_stepsize, random_start):
         x = (x0 + (x.detach() + step * g.sign() - x0).clamp(-e, e)).clamp(0, 1)
     return x0 + (x - x0).clamp(-e, e)
 
+# %% ../nbs/01b_attacks.ipynb #5d6d6b95
 def _native_attack(model, x, y, eps, steps, restarts, rel_stepsize, random_start):
     "Native PGD with restarts: per image the first successful run is kept (as foolbox's `Repeated`)."
     best = ok = None
@@ -91,6 +97,7 @@ def _native_attack(model, x, y, eps, steps, restarts, rel_stepsize, random_start
         else: new = s & ~ok; best[new] = xr[new]; ok |= s
     return best
 
+# %% ../nbs/01b_attacks.ipynb #4de05618
 def _attack_batches(model, x, y, eps, batch_size, seed, fn)->torch.Tensor:
     "Apply `fn(model, xb, yb, eb)` batch by batch on the model's device, seeded and with frozen parameters."
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
@@ -109,6 +116,7 @@ def _eps_vector(eps, n:int)->torch.Tensor:
         return torch.tensor([check_eps(e) for e in eps.tolist()], dtype=torch.float64)
     return torch.full((n,), check_eps(eps), dtype=torch.float64)
 
+# %% ../nbs/01b_attacks.ipynb #706d2c3a
 def pgd(model:nn.Module, # classifier in eval mode taking [0,1] images
         x:torch.Tensor, # clean images (B,3,H,W) in [0,1]
         y:torch.Tensor, # true labels (B,)
@@ -134,6 +142,7 @@ def pgd(model:nn.Module, # classifier in eval mode taking [0,1] images
     att = att.repeat(restarts) if restarts > 1 else att
     return _foolbox(model, att, x, y, ev, batch_size, seed)
 
+# %% ../nbs/01b_attacks.ipynb #99dbf47c
 def _foolbox(model, attack, x, y, ev, batch_size, seed):
     "Run a foolbox fixed-ε attack batch by batch; returns its ε-clipped adversarial images."
     def fn(m, xb, yb, eb):
@@ -141,6 +150,7 @@ def _foolbox(model, attack, x, y, ev, batch_size, seed):
         return attack(fm, xb, fb.criteria.Misclassification(yb), epsilons=float(eb[0]))[1]
     return _attack_batches(model, x, y, ev, batch_size, seed, fn)
 
+# %% ../nbs/01b_attacks.ipynb #3c566b37
 def fgsm(model:nn.Module, # classifier in eval mode taking [0,1] images
          x:torch.Tensor, # clean images (B,3,H,W) in [0,1]
          y:torch.Tensor, # true labels (B,)
@@ -197,19 +207,12 @@ class AdvSet:
 # %% ../nbs/01b_attacks.ipynb #686906e7
 FORMAT = 'advfilter.AdvSet/1'
 
-def _sha_json(obj)->str: return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
-
-def classifier_id(model:nn.Module)->dict:
-    "`model.advfilter_id` (name + checkpoint sha256, set by `load_classifier`), else the class name + a weights hash."
-    if isinstance(getattr(model, 'advfilter_id', None), dict): return dict(model.advfilter_id)
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()): h.update(k.encode()); h.update(np.ascontiguousarray(v.detach().cpu().numpy()))
-    return {'name': type(model).__name__, 'sha256': h.hexdigest()}
 
 def _versions()->dict:
     import advfilter
     return {'torch': torch.__version__, 'foolbox': fb.__version__, 'numpy': np.__version__, 'advfilter': advfilter.__version__}
 
+# %% ../nbs/01b_attacks.ipynb #46555ff2
 def _dataset_params(ds)->dict:
     "What identifies an `ImageSet`: name, split, row indices, shape and a hash of pixels and labels."
     for a in ('x', 'y', 'name', 'split'):
@@ -220,12 +223,14 @@ def _dataset_params(ds)->dict:
     return {'name': ds.name, 'split': ds.split, 'n': len(ds.x), 'shape': list(ds.x.shape[1:]),
             'index': [int(i) for i in (idx if idx is not None else range(len(ds.x)))], 'sha256': h.hexdigest()}
 
+# %% ../nbs/01b_attacks.ipynb #9e3a423e
 def _check_grid(eps_grid)->list:
     "The ε grid as sorted distinct floats in [0, 1]."
     grid = [norm_eps(check_eps(e)) for e in (eps_grid if eps_grid is not None else [])]
     if not grid or len(set(grid)) != len(grid): raise ValueError(f"eps_grid must be a non-empty list of distinct ε, got {eps_grid!r}.")
     return sorted(grid)
 
+# %% ../nbs/01b_attacks.ipynb #23cc0336
 def _chunk_files(p:dict)->dict:
     "Every file of a complete set: {name: (kind, chunk k, ε)}."
     n, cs = p['dataset']['n'], p['chunk_size']
@@ -244,26 +249,30 @@ def default_cache_dir(name:str, # folder name of the set
 # %% ../nbs/01b_attacks.ipynb #87a4b0ca
 def _fix(d)->str: return f"Delete {d} to recompute it, or pass another cache_dir (or name)."
 
+# %% ../nbs/01b_attacks.ipynb #7ea2c743
 def _read_manifest(d:Path)->dict:
     "The manifest of cache `d`, checked for format and hand edits."
     try: man = json.loads((d/'manifest.json').read_text())
     except FileNotFoundError: raise FileNotFoundError(f"No adversarial set in {d} (manifest.json missing): "
                                                       "make it with generate_adversarial_set.") from None
     except json.JSONDecodeError: raise ValueError(f"{d}/manifest.json is not valid JSON. {_fix(d)}") from None
-    if man.get('format') != FORMAT or man.get('params_sha256') != _sha_json(man.get('params')):
+    if man.get('format') != FORMAT or man.get('params_sha256') != sha256_json(man.get('params')):
         raise ValueError(f"{d}/manifest.json was changed or has another format (params_sha256 mismatch). {_fix(d)}")
     return man
 
+# %% ../nbs/01b_attacks.ipynb #dd862986
 def _diff(a, b, pre='')->list:
     "Dotted keys where nested dicts `a` and `b` differ."
     if isinstance(a, dict) and isinstance(b, dict):
         return [k for key in sorted(set(a) | set(b)) for k in _diff(a.get(key), b.get(key), f'{pre}{key}.')]
     return [] if a == b else [pre.rstrip('.')]
 
+# %% ../nbs/01b_attacks.ipynb #1f183608
 def _corrupted(d:Path, man:dict, names)->list:
     "The recorded files among `names` that are missing or whose sha256 differs from the manifest's."
     return [n for n in names if not (d/n).exists() or sha256_file(d/n) != man['files'][n]]
 
+# %% ../nbs/01b_attacks.ipynb #bd663bd9
 def _verify(d:Path, man:dict, names)->None:
     "Check the sha256 of each recorded file in `names`; ValueError naming the corrupted ones and the repair call."
     bad = _corrupted(d, man, names)
@@ -300,16 +309,18 @@ def _job_seed(seed:int, k:int, eps:float)->int:
     "Seed of chunk `k` at `eps`: independent of the order chunks are computed in (so resuming changes nothing)."
     return int(np.random.SeedSequence([seed, k, round(eps * 1e9)]).generate_state(1)[0])
 
+# %% ../nbs/01b_attacks.ipynb #22ec6674
 def _save(d:Path, man:dict, name:str, arr:np.ndarray):
     "Write one chunk atomically, then record its sha256 in the manifest (also written atomically)."
     def w(t):
         with open(t, 'wb') as f: np.save(f, arr, allow_pickle=False)
     atomic_write(d/name, w); man['files'][name] = sha256_file(d/name); atomic_json(man, d/'manifest.json')
 
+# %% ../nbs/01b_attacks.ipynb #d604e587
 def _open_cache(d:Path, params:dict, repair:bool=False)->dict:
     "The manifest of cache `d`: a new one, or the existing one after checking its parameters and recorded files (`repair`: forget the corrupted ones)."
     if not (d/'manifest.json').exists():
-        man = {'format': FORMAT, 'params': params, 'params_sha256': _sha_json(params), 'versions': _versions(),
+        man = {'format': FORMAT, 'params': params, 'params_sha256': sha256_json(params), 'versions': _versions(),
                'created': time.strftime('%Y-%m-%dT%H:%M:%S'), 'files': {}, 'complete': False}
         atomic_json(man, d/'manifest.json'); return man
     man = _read_manifest(d); diff = _diff(man['params'], params)
@@ -344,7 +355,7 @@ def generate_adversarial_set(model:nn.Module, # classifier (threat model) in eva
     params = {'classifier': classifier_id(model), 'dataset': _dataset_params(ds), 'eps_grid': _check_grid(eps_grid),
               'attack': {'name': 'LinfPGD', 'backend': backend, 'steps': steps, 'rel_stepsize': 0.01/0.3,
                          'random_start': True, 'restarts': restarts}, 'seed': seed, 'chunk_size': chunk_size}
-    d = Path(cache_dir) if cache_dir is not None else default_cache_dir(name or 'adv-' + _sha_json(params)[:12])
+    d = Path(cache_dir) if cache_dir is not None else default_cache_dir(name or 'adv-' + sha256_json(params)[:12])
     with cache_lock(d):   # a second process needing the same set waits here, then finds it complete
         man = _open_cache(d, params, repair)
         todo = [(n, k, e) for n, (t, k, e) in _chunk_files(params).items() if n not in man['files']]

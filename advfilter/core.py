@@ -48,10 +48,12 @@ def _taps(ip:Tensor, # zero-padded images (B,C,H+K-1,W+K-1)
     s = ip.stride()
     return ip.as_strided((*ip.shape[:2], K, K, H, W), (s[0], s[1], s[2], s[3], s[2], s[3]), ip.storage_offset())
 
+# %% ../nbs/00_core.ipynb #b7230410
 def _fp32(device:torch.device):
     "Autocast switched off on `device` (CPU/CUDA); a no-op where autocast does not exist (meta, fake devices...)."
     return torch.autocast(device.type, enabled=False) if device.type in ('cpu', 'cuda') else contextlib.nullcontext()
 
+# %% ../nbs/00_core.ipynb #82237617
 class _PixelFilter(torch.autograd.Function):
     "Eq. 7 with explicit forward and backward; see `pixel_filter`."
     @staticmethod

@@ -15,13 +15,15 @@ from .attacks import EPS_TEST, EPS_M
 from .data import build_classifier
 from .models import PAFilt, FusionNet, Denoised
 from .runs import atomic_json
-from .study import SOURCES, VARIANTS, N_CLASSES, make_model
+from .study import SOURCES, N_CLASSES
+from .denoisers import VARIANTS, make_model
+from .robust import ROBUST, build_robust
 
 # %% auto #0
-__all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'ROBUST_05', 'PLANS', 'THROUGHPUT', 'count_flops',
-           'conv_flops', 'image_size', 'unit_costs', 'survival', 'autoattack_flops', 'pgd_whitebox_flops',
-           'square_check_flops', 'robust_params', 'plan', 'cpu_throughput', 'device_throughput', 'estimate',
-           'StageTimer', 'by_group', 'legacy_whitebox']
+__all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'PLANS', 'THROUGHPUT', 'count_flops', 'conv_flops',
+           'image_size', 'unit_costs', 'survival', 'autoattack_flops', 'pgd_whitebox_flops', 'square_check_flops',
+           'robust_params', 'plan', 'cpu_throughput', 'device_throughput', 'estimate', 'StageTimer', 'by_group',
+           'legacy_whitebox']
 
 # %% ../nbs/01g_cost.ipynb #1d656819
 def count_flops(fn, # a function of no arguments (e.g. one forward + backward)
@@ -36,17 +38,21 @@ def conv_flops(cin:int, cout:int, k:int, h:int, w:int, # channels, kernel size, 
     return 2 * cin * cout * k * k * h * w * batch
 
 # %% ../nbs/01g_cost.ipynb #b6f64e55
-def image_size(cfg:dict)->int:
+def image_size(cfg:dict, # a study config (its dataset)
+              )->int:
     "The study's image side: 224 for NeurIPS-2017 DEV (Sec. 3.2), else 32."
     return SOURCES[cfg['dataset']][2] or 32
 
+# %% ../nbs/01g_cost.ipynb #9859947c
 def _per_image(fn, B:int=2)->float: return count_flops(fn) / B
 
+# %% ../nbs/01g_cost.ipynb #ba750d7a
 def _grad(model, x):
     "One attack step: forward and the gradient w.r.t. the input (weights frozen)."
     xg = x.clone().requires_grad_(True)
     model(xg).float().logsumexp(1).sum().backward()
 
+# %% ../nbs/01g_cost.ipynb #0928350e
 def _train(model, x, loss=lambda out, x: (out - x).abs().mean()):
     "One training step's forward + backward (weights trainable)."
     loss(model(x), x).backward()
@@ -110,7 +116,6 @@ def unit_costs(cfg:dict, # a study config (`study_config`)
             fn = (lambda: _ynet_costs(cfg, clf, x)) if kind == 'YNet' else (lambda: _denoiser_costs(kind, make_model(kind, cfg, **extra), clf, x))
             out.update(_cached(key(kind), fn))
         for k, name in (robust or {}).items():
-            from advfilter.robust import build_robust
             out.update(_cached(key([k, name]), lambda: _classifier_costs(build_robust(name), x, k)))
     return out
 
@@ -143,7 +148,9 @@ def _aa_attack_cost(name:str, iters:int, targets:int, queries:int, g:float, f:fl
 
 def autoattack_flops(cfg:dict, # needs n_whitebox, aa_version; custom: aa_attacks, aa_iters (aa_targets, square_queries)
                      g:float, f:float, # FLOPs per image of an attack step (fwd + input grad) and of a forward
-                     kind:str='standard', curve:str='expected')->float:
+                     kind:str='standard', # 'standard' | 'robust' classifier (`survival`)
+                     curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
+                    )->float:
     "FLOPs of AutoAttack through one defence on `n_whitebox` images over the 12 ε > 0 (ascending-ε rule)."
     custom = cfg.get('aa_version', 'standard') != 'standard'
     attacks = list(cfg.get('aa_attacks') or ()) if custom else list(AA_STANDARD)
@@ -158,7 +165,11 @@ def autoattack_flops(cfg:dict, # needs n_whitebox, aa_version; custom: aa_attack
     return cfg['n_whitebox'] * total
 
 # %% ../nbs/01g_cost.ipynb #3d479776
-def pgd_whitebox_flops(cfg:dict, g:float, kind:str='standard', curve:str='expected')->float:
+def pgd_whitebox_flops(cfg:dict, # needs n_whitebox, steps_whitebox (restarts_whitebox)
+                       g:float, # FLOPs per image of an attack step (forward + input gradient)
+                       kind:str='standard', # 'standard' | 'robust' classifier (`survival`)
+                       curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
+                      )->float:
     "FLOPs of the native PGD cross-check (`steps_whitebox`, `restarts_whitebox`) with the same ascending-ε rule."
     att, surv = survival(kind, curve)
     steps, restarts = cfg.get('steps_whitebox', 0), cfg.get('restarts_whitebox', 1)
@@ -167,9 +178,11 @@ def pgd_whitebox_flops(cfg:dict, g:float, kind:str='standard', curve:str='expect
 # %% ../nbs/01g_cost.ipynb #d8816ca9
 def _train_prec(cfg)->str: return 'bf16' if cfg.get('amp') else 'fp32'
 
+# %% ../nbs/01g_cost.ipynb #12e0a851
 def _stage(stage:str, group:str, flops:float, key:str|None=None, precision:str='fp32')->dict:
     return dict(stage=stage, group=group, flops=float(flops), key=key or stage, precision=precision)
 
+# %% ../nbs/01g_cost.ipynb #a31b221d
 def _sizes(cfg:dict)->dict:
     "Training images, pairs (all ε / ε ∈ EPS_M) and test rows (n_test × 13) of a study config."
     n_train = cfg.get('n_train') or cfg['train_per_class'] * N_CLASSES[cfg['dataset']]   # `n_train`: a fixed number (DEV stand-in)
@@ -177,6 +190,7 @@ def _sizes(cfg:dict)->dict:
     return dict(n_train=n_train, pairs=n_train * len(cfg['eps_train']), pairs_m=n_train * n_m,
                 rows=cfg['n_test'] * len(EPS_TEST))
 
+# %% ../nbs/01g_cost.ipynb #a3231fc2
 def _advsets(cfg, u)->dict:
     "PGD on the undefended classifier: training pairs (`steps_train`) and the 12 test sets (`steps_test`)."
     z = _sizes(cfg)
@@ -192,6 +206,7 @@ def _train_variant(name:str, cfg, u)->dict:
     return _stage(f'train {name}', 'training', pairs * cfg['epochs'] * u[f"{kind}.{'train_sem' if loss == 'sem' else 'train'}"],
                   key=f'train:{name}', precision=_train_prec(cfg))
 
+# %% ../nbs/01g_cost.ipynb #30269723
 def _train_pafilt(cfg, u)->list:
     "The Y-Net (φ_sl on every pair, φ_m on ε ∈ EPS_M) and the fusion (semantic CE through the classifier), Sec. 4.2."
     z = _sizes(cfg)
@@ -201,13 +216,20 @@ def _train_pafilt(cfg, u)->list:
             _stage('train fusion', 'training', z['pairs'] * fusion * u['PAFilt.train_fusion'], key='train:fusion',
                    precision=_train_prec(cfg))]
 
-def square_check_flops(cfg:dict, f:float, kind:str='standard', curve:str='expected', eps:float=8/255)->float:
+# %% ../nbs/01g_cost.ipynb #72598a8e
+def square_check_flops(cfg:dict, # needs n_whitebox, square_queries
+                       f:float, # FLOPs per image of a forward pass
+                       kind:str='standard', # 'standard' | 'robust' classifier (`survival`)
+                       curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
+                       eps:float=8/255, # the ε of the check
+                      )->float:
     "The Square sanity check (`square_queries` at one ε): survivors use every query; broken images ~10 % of them (worst: all)."
     att, surv = survival(kind, curve)
     i = min(range(len(surv)), key=lambda j: abs(EPS_TEST[1 + j] - eps))
     a, r, q = (att[0], surv[i], cfg.get('square_queries', 0))
     return cfg['n_whitebox'] * q * f * (r + (a - r) * (1. if curve == 'worst' else .1))
 
+# %% ../nbs/01g_cost.ipynb #22bf35d4
 def _whitebox(rows:dict, cfg, curve:str, kind:str='standard', pgd:bool=False)->dict:
     "AutoAttack (+ the native PGD cross-check when `pgd`) + the Square check through each defence; `rows`: name -> (g, f)."
     fl = sum(autoattack_flops(cfg, g, f, kind, curve) + (pgd_whitebox_flops(cfg, g, kind, curve) if pgd else 0.)
@@ -247,21 +269,10 @@ def _plan_04(cfg, u, curve)->list:
             _stage('Table 4 (gray-box)', 'tables', rows * (5 * u['clf.fwd'] + dens)), _whitebox(wb, cfg, curve, pgd=True)]
 
 # %% ../nbs/01g_cost.ipynb #c8c0480a
-ROBUST_05 = {  # 05_adv_training's own parameters (its `ROBUST` table) used when `cfg` lacks them
-    'robust_arch': dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='cifar_resnet18'),
-    'at_n_train': dict(micro=32, smoke=1000, paper=15000), 'at_epochs': dict(micro=1, smoke=2, paper=100),
-    'at_steps': dict(micro=1, smoke=2, paper=10), 'fpd_width': dict(micro=8, smoke=16, paper=64),
-    'fd_mode': dict(micro='gaussian', smoke='gaussian', paper='gaussian'),
-    'fpd_pre_epochs': dict(micro=1, smoke=1, paper=10), 'sweep_steps': dict(micro=[2, 4, 6, 8, 10], smoke=[10, 30, 50, 70, 90], paper=[10, 30, 50, 70, 90]),
-    'n_sweep': dict(micro=8, smoke=32, paper=1000), 'n_robust_eval': dict(micro=16, smoke=100, paper=1000),
-    'robust_eval_steps': dict(micro=[2, 4], smoke=[5, 10], paper=[20, 100]),
-}
-
-def robust_params(cfg:dict)->dict:
-    "05's parameters: from `cfg`, else `advfilter.robust`'s profile table when it has one, else `ROBUST_05`."
-    from advfilter import robust
-    table = {**ROBUST_05, **{k: v for k, v in getattr(robust, 'ROBUST', {}).items() if isinstance(v, dict)}}
-    out = {k: cfg.get(k, v[cfg.get('profile', 'smoke')]) for k, v in table.items()}
+def robust_params(cfg:dict, # a study config (05's parameters where given)
+                 )->dict:
+    "05's parameters: from `cfg`, else the profile's value in `advfilter.robust.ROBUST` (05's profile table)."
+    out = {k: cfg.get(k, v[cfg.get('profile', 'smoke')]) for k, v in ROBUST.items()}
     if str(cfg.get('at_attack', '')).startswith('fgsm'): out['at_steps'] = 1   # FGSM-RS: one step
     arch = out['robust_arch']
     out['names'] = {'Adv': arch, 'FPD': {'name': f'fpd_{arch}', 'width': out['fpd_width']},
@@ -416,6 +427,8 @@ def by_group(est:pd.DataFrame, # an `estimate`
         g['measured / expected'] = g.measured_s / g.expected_s
     return g
 
-def legacy_whitebox(cfg:dict, g_rows:list)->float:
+def legacy_whitebox(cfg:dict, # needs n_whitebox, steps_whitebox (restarts_whitebox)
+                   g_rows:list, # FLOPs per image of an attack step, per defence
+                  )->float:
     "FLOPs of the pre-AutoAttack white-box stage: native PGD on every image at all 13 ε (ε = 0 too), no early stop."
     return cfg['n_whitebox'] * len(EPS_TEST) * cfg['steps_whitebox'] * cfg.get('restarts_whitebox', 1) * sum(g_rows)

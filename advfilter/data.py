@@ -13,14 +13,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from .runs import atomic_write, atomic_torch_save, sha256_file, repo_root, pick_device
+from .runs import atomic_write, atomic_torch_save, sha256_file, sha256_weights, repo_root, pick_device
+from .device import module_device   # the project's one device helper
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'SVHN_CLASSES', 'NPZ_SPLITS', 'IMG_EXTS', 'DATASETS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CIFAR_MEAN',
            'CIFAR_STD', 'SVHN_MEAN', 'SVHN_STD', 'AKAMASTER', 'AKAMASTER_URL', 'TORCHVISION', 'PROJECT', 'CLASSIFIERS',
-           'data_root', 'select_rows', 'ImageSet', 'load_dataset', 'Normalized', 'freeze', 'ShortcutA', 'BasicBlockA',
-           'CifarResNet', 'resnet_32px', 'build_classifier', 'fetch_weights', 'load_classifier', 'predict',
-           'weights_present', 'stand_in_classifier', 'augment_batch', 'train_classifier']
+           'CLASSIFIER_LOADERS', 'data_root', 'select_rows', 'ImageSet', 'load_dataset', 'Normalized', 'freeze',
+           'ShortcutA', 'BasicBlockA', 'CifarResNet', 'resnet_32px', 'build_classifier', 'fetch_weights',
+           'register_classifier', 'classifier_id', 'load_classifier', 'predict', 'weights_present',
+           'stand_in_classifier', 'augment_batch']
 
 # %% ../nbs/01a_data.ipynb #9415c168
 def data_root(root=None, # a folder; None: $ADVFILTER_DATA, else `<repo>/data`
@@ -154,6 +156,7 @@ def _imagenet_categories()->list:
     from torchvision.models import ResNet50_Weights
     return list(ResNet50_Weights.IMAGENET1K_V1.meta['categories'])
 
+# %% ../nbs/01a_data.ipynb #e3d94bf2
 def _read_image(path, size:int|None=None)->torch.Tensor:
     "One image file -> float32 (3,H,W) in [0,1]; `size`: shorter side resized to it, then a centre square crop."
     from PIL import Image
@@ -166,6 +169,7 @@ def _read_image(path, size:int|None=None)->torch.Tensor:
             im = im.crop((l, t, l + size, t + size))
         return _u8_to_float(np.asarray(im)[None])[0]
 
+# %% ../nbs/01a_data.ipynb #5f5dc5d5
 def _read_images(paths, size:int|None)->torch.Tensor:
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as ex: ims = list(ex.map(lambda p: _read_image(p, size), paths))
     if len({tuple(i.shape) for i in ims}) > 1:
@@ -248,7 +252,8 @@ class Normalized(nn.Module):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
     def forward(self, x): return self.net((x - self.mean) / self.std)
 
-def freeze(model:nn.Module)->nn.Module:
+def freeze(model:nn.Module, # the model to freeze in place
+          )->nn.Module:
     "Eval mode and no parameter gradients (a fixed threat model)."
     return model.eval().requires_grad_(False)
 
@@ -258,6 +263,7 @@ class ShortcutA(nn.Module):
     def __init__(self, planes:int): super().__init__(); self.pad = planes // 4
     def forward(self, x): return F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
 
+# %% ../nbs/01a_data.ipynb #5fe7cae8
 class BasicBlockA(nn.Module):
     "Two 3×3 conv+BN layers with a ReLU between and after the residual sum."
     def __init__(self, cin:int, cout:int, stride:int=1):
@@ -269,6 +275,7 @@ class BasicBlockA(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
+# %% ../nbs/01a_data.ipynb #44b4aaa3
 class CifarResNet(nn.Module):
     "The CIFAR-10 ResNet of He et al. (2016) with `depth` = 6n+2 layers and option-A shortcuts."
     def __init__(self, depth:int=20, num_classes:int=10):
@@ -349,7 +356,7 @@ def fetch_weights(name:str, # one of CLASSIFIERS
     url, path, sha = _source(name, data_root(root))
     if not path.exists():
         if url is None:
-            raise FileNotFoundError(f"No checkpoint for {name!r} at {path}. Train it with `train_classifier("
+            raise FileNotFoundError(f"No checkpoint for {name!r} at {path}. Train it with `advfilter.training.train_classifier("
                 f"build_classifier({name!r}), load_dataset(...), ckpt_dir=...)` and pass `checkpoint=<ckpt_dir>/last.pt`, "
                 f"or copy the checkpoint to {path}.")
         why = 'Downloading is off (download=False)'
@@ -370,6 +377,7 @@ def _state_dict(obj)->dict:
         raise ValueError("The checkpoint holds no state_dict (expected keys 'model' or 'state_dict', or tensors).")
     return {k.removeprefix('module.'): v for k, v in sd.items()}
 
+# %% ../nbs/01a_data.ipynb #c536f20f
 def _load_weights(model:Normalized, sd:dict, name:str):
     "Load `sd` into the wrapper (keys `net.*`) or the bare network; strict but for BN's `num_batches_tracked`."
     target = model if any(k.startswith('net.') for k in sd) else model.net
@@ -378,40 +386,69 @@ def _load_weights(model:Normalized, sd:dict, name:str):
     if missing or unexpected:
         raise ValueError(f"The checkpoint does not fit {name!r}: missing {missing[:4]}, unexpected {unexpected[:4]}.")
 
-# %% ../nbs/01a_data.ipynb #bd9da9e1
-def load_classifier(name, # one of CLASSIFIERS; 'fd_<base>' / 'fpd_<base>' / 'preact_resnet18' (robust); 'robustbench:<name>'; or an `nn.Module`
+# %% ../nbs/01a_data.ipynb #6f662ef1
+def _check_saved_name(obj, name:str, path:Path):
+    "Refuse a project checkpoint saved for another classifier (its config's name: `train_classifier`'s or `_fit`'s)."
+    cfg = obj.get('config') if isinstance(obj, dict) else None
+    cfg = cfg.get('model', cfg) if isinstance(cfg, dict) else None
+    saved = cfg.get('name') if isinstance(cfg, dict) else None
+    if saved not in (None, name): raise ValueError(f"{path} holds a {saved!r} classifier, not {name!r}.")
+
+# %% ../nbs/01a_data.ipynb #751014c5
+CLASSIFIER_LOADERS = {}  # name prefix -> `loader(name, root=, checkpoint=, device=, dataset=, threat_model=)` (`register_classifier`)
+
+# %% ../nbs/01a_data.ipynb #58e1e496
+def register_classifier(prefix:str, # the names starting with it go to `loader`, e.g. 'robustbench:' or 'fd_'
+                        loader, # `loader(name, root=, checkpoint=, device=, dataset=, threat_model=) -> nn.Module`
+                       ):
+    "Let `load_classifier` load the names starting with `prefix` (how `advfilter.robust` adds its models, Sec. 5-6)."
+    if not callable(loader): raise TypeError(f"loader of {prefix!r} must be callable, got {type(loader).__name__}.")
+    CLASSIFIER_LOADERS[prefix] = loader
+    return loader
+
+# %% ../nbs/01a_data.ipynb #d7d18d78
+def classifier_id(model:nn.Module, # a classifier
+                 )->dict:
+    "`model.advfilter_id` (name + checkpoint sha256, set by `load_classifier`), else the class name + a weights hash."
+    if isinstance(getattr(model, 'advfilter_id', None), dict): return dict(model.advfilter_id)
+    return {'name': type(model).__name__, 'sha256': sha256_weights(model)}
+
+# %% ../nbs/01a_data.ipynb #351a9c05
+def load_classifier(name, # one of CLASSIFIERS, a registered name ('fd_<base>', 'robustbench:<name>': import `advfilter.robust`), or an `nn.Module`
                     root=None, # data root; see `data_root`
                     checkpoint=None, # a weight file to use instead of the default one (e.g. `train_classifier`'s)
                     device='cpu', # where to put it ('auto': CUDA when present)
                     download:bool=True, # download missing pretrained weights
-                    dataset:str='cifar10', threat_model:str='Linf', # 'robustbench:<name>' only: RobustBench's dataset and threat model
+                    dataset:str='cifar10', # registered names only (RobustBench): the dataset
+                    threat_model:str='Linf', # registered names only (RobustBench): the threat model
                    )->nn.Module:
     "A pretrained classifier on [0,1] inputs, normalisation inside, eval mode, frozen (the threat model of Sec. 3.2)."
-    if str(name).startswith('robustbench:'):   # RobustBench's zoo, weights under <root>/weights/robustbench/ (advfilter.robust)
-        from advfilter.robust import load_robustbench
-        return load_robustbench(str(name).split(':', 1)[1], dataset, threat_model, root=root, device=device)   # offline: never downloads
-    if isinstance(name, nn.Module) or str(name).startswith(('fd_', 'fpd_', 'preact_')):   # robust models (Sec. 5-6): advfilter.robust
-        from advfilter.robust import load_robust   # lazy: robust builds on this module
-        return load_robust(name if checkpoint is None or isinstance(name, nn.Module) else checkpoint, device=device, root=root)
+    if isinstance(name, nn.Module):
+        if not isinstance(getattr(name, 'advfilter_id', None), dict): name.advfilter_id = classifier_id(name)
+        return freeze(name).to(pick_device(device))
+    loader = next((f for p, f in CLASSIFIER_LOADERS.items() if str(name).startswith(p)), None)
+    if loader is not None:
+        return loader(str(name), root=root, checkpoint=checkpoint, device=device, dataset=dataset, threat_model=threat_model)
+    if name not in CLASSIFIERS: raise ValueError(f"Unknown classifier {name!r}: use one of {CLASSIFIERS}, or a registered "
+                                                 f"prefix {tuple(CLASSIFIER_LOADERS)} (robust models: `import advfilter.robust`).")
     model = build_classifier(name)
     path = Path(checkpoint) if checkpoint is not None else fetch_weights(name, root, download)
     if not path.exists(): raise FileNotFoundError(f"Checkpoint {path} does not exist.")
     obj = torch.load(path, map_location='cpu', weights_only=True)
-    saved = obj.get('config', {}).get('model', {}).get('name') if isinstance(obj, dict) else None
-    if saved not in (None, name): raise ValueError(f"{path} holds a {saved!r} classifier, not {name!r}.")
+    _check_saved_name(obj, name, path)
     _load_weights(model, _state_dict(obj), name)
     model.advfilter_id = {'name': name, 'sha256': sha256_file(path)}
     return freeze(model).to(pick_device(device))
 
-@torch.no_grad()
+# %% ../nbs/01a_data.ipynb #bbe45975
 def predict(model:nn.Module, # a classifier on [0,1] images
             x, # images (N,3,H,W) or an ImageSet
-            batch_size:int=256,
+            batch_size:int=256, # images per forward pass
            )->torch.Tensor:
     "Predicted labels, int64 (N,) on the CPU, computed in batches without gradients."
     x = x.x if isinstance(x, ImageSet) else x
-    dev = next(iter([*model.parameters(), *model.buffers()]), torch.empty(0)).device
-    out = [model(x[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
+    dev = module_device(model)
+    with torch.no_grad(): out = [model(x[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
 
 # %% ../nbs/01a_data.ipynb #c0517a02
@@ -434,76 +471,16 @@ def stand_in_classifier(name:str, # one of CLASSIFIERS: the architecture
 
 # %% ../nbs/01a_data.ipynb #1a1c6f57
 def augment_batch(x:torch.Tensor, # (B,C,H,W)
-                  g:torch.Generator, # source of randomness
+                  g:torch.Generator|None=None, # source of randomness (a CPU generator); None -> the global RNG on `x`'s device
                   pad:int=4, # random crop after zero-padding this much
                   flip:bool=True, # random horizontal flips
                  )->torch.Tensor:
     "Standard CIFAR augmentation: a random crop of the zero-padded image and a random horizontal flip."
     B, C, H, W = x.shape
-    dy, dx = torch.randint(0, 2*pad + 1, (2, B), generator=g)
-    xp = F.pad(x, (pad,)*4)
-    rows, cols = (dy[:, None] + torch.arange(H))[:, None, :, None], (dx[:, None] + torch.arange(W))[:, None, None, :]
-    out = xp[torch.arange(B)[:, None, None, None], torch.arange(C)[None, :, None, None], rows, cols]
-    if flip: out = torch.where((torch.rand(B, generator=g) < 0.5)[:, None, None, None], out.flip(3), out)
+    dev, gdev = x.device, (x.device if g is None else g.device)
+    dy, dx = torch.randint(0, 2*pad + 1, (2, B), generator=g, device=gdev).to(dev)
+    xp, ar = F.pad(x, (pad,)*4), lambda k: torch.arange(k, device=dev)
+    rows, cols = (dy[:, None] + ar(H))[:, None, :, None], (dx[:, None] + ar(W))[:, None, None, :]
+    out = xp[ar(B)[:, None, None, None], ar(C)[None, :, None, None], rows, cols]
+    if flip: out = torch.where((torch.rand(B, generator=g, device=gdev) < 0.5).to(dev)[:, None, None, None], out.flip(3), out)
     return out
-
-# %% ../nbs/01a_data.ipynb #8260cdb8
-def _train_config(model, ds, **kw)->dict:
-    "What a checkpoint must match to be resumed (JSON-normalised)."
-    attack = kw.pop('attack')
-    cfg = {'model': getattr(model, 'config', {'kind': type(model).__name__}),
-           'data': {'name': ds.name, 'split': ds.split, 'n': len(ds),
-                    'index_sha256': hashlib.sha256(ds.index.numpy().tobytes()).hexdigest()},
-           'attack': None if attack is None else getattr(attack, 'config', getattr(attack, '__name__', type(attack).__name__)),
-           **kw}
-    return json.loads(json.dumps(cfg))
-
-def _run_epoch(model, ds, opt, sched, ep, cfg, dev, attack)->dict:
-    "One epoch of training; returns its mean loss and accuracy."
-    g = torch.Generator().manual_seed(cfg['seed'] * 100_003 + ep); torch.manual_seed(cfg['seed'] * 100_003 + ep)
-    perm, bs, t0 = torch.randperm(len(ds), generator=g), cfg['batch_size'], time.time()
-    tot = correct = 0.
-    for i in tqdm(range(0, len(ds), bs), desc=f"epoch {ep + 1}/{cfg['epochs']}", leave=False):
-        b = perm[i:i + bs]; x, y = ds.x[b], ds.y[b]
-        if cfg['augment']: x = augment_batch(x, g, flip=ds.name != 'svhn')
-        x, y = x.to(dev), y.to(dev)
-        if attack is not None:
-            model.eval(); x = attack(model, x, y).detach(); model.train()
-        out = model(x); loss = F.cross_entropy(out, y)
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-        tot += loss.item() * len(b); correct += (out.argmax(1) == y).sum().item()
-    return {'epoch': ep + 1, 'loss': tot / len(ds), 'acc': correct / len(ds), 'lr': opt.param_groups[0]['lr'],
-            'seconds': time.time() - t0}
-
-# %% ../nbs/01a_data.ipynb #8ed3baea
-def train_classifier(model:nn.Module, # a classifier on [0,1] images, e.g. `build_classifier('svhn_resnet18')`
-                     ds:ImageSet, # training images
-                     epochs:int=30, lr:float=0.1, batch_size:int=128, seed:int=0,
-                     ckpt_dir=None, # write `last.pt` here after every epoch
-                     resume:bool=True, # continue from `ckpt_dir/last.pt` when present (False: start over)
-                     device='auto', # 'auto': CUDA when present
-                     attack=None, # optional `attack(model, x, y) -> x_adv`: adversarial training
-                     weight_decay:float=5e-4, augment:bool=True,
-                    )->list:
-    "Train a classifier (SGD + cosine schedule) with per-epoch checkpoints and resume; returns the per-epoch history."
-    dev = pick_device(device)
-    cfg = _train_config(model, ds, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                        weight_decay=weight_decay, augment=augment, attack=attack)
-    model.to(dev).train().requires_grad_(True)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs * -(-len(ds) // batch_size)))
-    ck, start, hist = (Path(ckpt_dir)/'last.pt' if ckpt_dir is not None else None), 0, []
-    if ck is not None and ck.exists() and resume:
-        st = torch.load(ck, map_location=dev, weights_only=True)
-        if st['config'] != cfg:
-            raise ValueError(f"{ck} was made with another configuration ({st['config']} vs {cfg}): "
-                             f"use another `ckpt_dir`, or `resume=False` to start over.")
-        model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
-        start, hist = st['epoch'], st['history']
-    for ep in tqdm(range(start, epochs), desc='epochs', initial=start, total=epochs):
-        hist.append(_run_epoch(model, ds, opt, sched, ep, cfg, dev, attack))
-        if ck is not None:
-            atomic_torch_save({'config': cfg, 'model': model.state_dict(), 'opt': opt.state_dict(),
-                               'sched': sched.state_dict(), 'epoch': ep + 1, 'history': hist}, ck)
-    freeze(model)
-    return hist

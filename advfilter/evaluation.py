@@ -14,7 +14,8 @@ from .attacks import EPS_TEST, AdvSet, check_eps, norm_eps
 # %% auto #0
 __all__ = ['COLUMNS', 'CI_COLUMNS', 'OUTCOME_COLUMNS', 'METRICS', 'eps_label', 'normalise', 'wilson', 'paper_tables', 'denoise',
            'correct', 'accuracy', 'image_quality', 'accuracy_table', 'quality_table', 'compare_with_paper',
-           'paper_style', 'plot_vs_eps', 'table_problems', 'check_run_tables']
+           'paper_style', 'interleave', 'side_by_side', 'plot_vs_eps', 'predicted_class', 'psnr_text', 'first_correct',
+           'table_problems', 'check_run_tables']
 
 # %% ../nbs/01d_evaluation.ipynb #e4005a68
 COLUMNS = ['table', 'group', 'method', 'metric', 'pgd_steps', 'eps', 'value']
@@ -63,6 +64,7 @@ def paper_tables()->pd.DataFrame:
 from .device import module_device   # the project's one device helper
 
 def _check_eval(*ms):
+    "ValueError naming the module when one of `ms` is in training mode."
     for m in ms:
         if m is not None and m.training: raise ValueError(f"{type(m).__name__} is in training mode: call .eval() before evaluating.")
 
@@ -76,6 +78,7 @@ def denoise(denoiser:nn.Module|None, # a denoiser (B,3,H,W)->(B,3,H,W), or None 
     _check_eval(denoiser); d = module_device(denoiser)
     return torch.cat([denoiser(x[i:i+batch_size].to(d)).float().to(x.device) for i in range(0, len(x), batch_size)])
 
+# %% ../nbs/01d_evaluation.ipynb #6f4d6e8b
 @torch.no_grad()
 def correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
             x:torch.Tensor, # images (B,3,H,W)
@@ -89,6 +92,7 @@ def correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
     return torch.cat([classifier(denoise(denoiser, x[i:i+batch_size], batch_size).to(d)).argmax(1).cpu() == y[i:i+batch_size].cpu()
                       for i in range(0, len(x), batch_size)])
 
+# %% ../nbs/01d_evaluation.ipynb #0db85c8c
 def accuracy(classifier:nn.Module, # classifier on [0,1] images (eval mode)
              x:torch.Tensor, # images (B,3,H,W)
              y:torch.Tensor, # labels (B,)
@@ -114,19 +118,29 @@ def image_quality(pred:torch.Tensor, # images (B,3,H,W), clamped to [0,1] here
 
 # %% ../nbs/01d_evaluation.ipynb #b07610e0
 def _eps_list(advset:AdvSet, eps)->list:
+    "The ε of a table: 0 and the set's grid (None), or the given ε checked against the paper's grid."
     return sorted({0.0, *advset.eps_grid}) if eps is None else [norm_eps(check_eps(e)) for e in eps]
 
 def _steps(advset:AdvSet, steps):
+    "The `pgd_steps` column: `steps`, or the attack's steps recorded in the set's manifest."
     if steps is not None: return int(steps)
     try: return int(advset.manifest['params']['attack']['steps'])
     except (KeyError, TypeError): raise ValueError("This AdvSet has no recorded PGD steps: pass steps=.") from None
 
+# %% ../nbs/01d_evaluation.ipynb #d2295673
 def _triple(advset:AdvSet, eps:float):
     "(x_adv, y, clean, image) for one ε, images in order; `image` = row of `advset.clean` (ε = 0 outside the grid: the clean images)."
     if eps == 0 and 0.0 not in advset.eps_grid: return advset.clean, advset.y, advset.clean, torch.arange(len(advset.clean))
     r = advset.rows([eps]); r = r[torch.argsort(advset.src[r])]; s = advset.src[r]
     return advset.x_adv[r], advset.y[s], advset.clean[s], s.cpu()
 
+# %% ../nbs/01d_evaluation.ipynb #e845d79e
+def _order(df, methods):
+    "Sort rows by method (in the given order), metric, ε (stable: images keep their order)."
+    df['_m'] = df.method.map({m: i for i, m in enumerate(methods)})
+    return df.sort_values(['_m', 'metric', 'eps'], kind='stable').drop(columns='_m').reset_index(drop=True)
+
+# %% ../nbs/01d_evaluation.ipynb #b17b9d00
 def accuracy_table(classifier:nn.Module, # the threat model
                    advset:AdvSet, # adversarial examples of the classifier
                    denoisers:dict, # method name (the paper's) -> denoiser module, or None for 'Acc. after Attack'
@@ -151,6 +165,7 @@ def accuracy_table(classifier:nn.Module, # the threat model
     o = pd.concat(outs, ignore_index=True).assign(metric='accuracy')
     return acc, _order(o, list(denoisers))[OUTCOME_COLUMNS]
 
+# %% ../nbs/01d_evaluation.ipynb #e03f398a
 def quality_table(denoisers:dict, # method name -> denoiser module (None: the attacked input itself)
                   advset:AdvSet, # adversarial examples
                   table:int, # the paper's table number (2)
@@ -167,11 +182,6 @@ def quality_table(denoisers:dict, # method name -> denoiser module (None: the at
             ps, ss = image_quality(denoise(den, x, batch_size), clean)
             rows += [(int(table), group, name, 'psnr', n, e, ps), (int(table), group, name, 'ssim', n, e, ss)]
     return _order(pd.DataFrame(rows, columns=COLUMNS), list(denoisers))
-
-def _order(df, methods):
-    "Sort rows by method (in the given order), metric, ε (stable: images keep their order)."
-    df['_m'] = df.method.map({m: i for i, m in enumerate(methods)})
-    return df.sort_values(['_m', 'metric', 'eps'], kind='stable').drop(columns='_m').reset_index(drop=True)
 
 # %% ../nbs/01d_evaluation.ipynb #fe6ae08d
 def _paper_group(P:pd.DataFrame, table:int, group:str, paper_group):
@@ -215,6 +225,27 @@ def paper_style(results:pd.DataFrame, # a long table (or `compare_with_paper`'s 
     w = w[sorted(w.columns)]; w.columns = [eps_label(e) for e in w.columns]; w.columns.name = 'eps'
     return w
 
+# %% ../nbs/01d_evaluation.ipynb #97c35b44
+def interleave(wides:dict, # label -> paper-style table (`paper_style`), all with the same rows
+               dropna:bool=True, # leave out the rows that hold no number
+              )->pd.DataFrame:
+    "Paper-style tables interleaved row by row, each row labelled by its source (index level `source`)."
+    first = next(iter(wides.values()))
+    parts = [w.loc[[k]].assign(source=label) for k in first.index for label, w in wides.items()
+             if k in w.index and (not dropna or w.loc[[k]].notna().to_numpy().any())]
+    return pd.concat(parts).set_index('source', append=True)
+
+# %% ../nbs/01d_evaluation.ipynb #c00ce134
+def side_by_side(df:pd.DataFrame, # our long table (one metric)
+                 paper_group:str|dict, # the paper's group to put beside it (or {table: group}, see `compare_with_paper`)
+                 paper_steps:int|None=40, # the paper's PGD steps (Sec. 3.2); None: join at our own steps
+                 dropna:bool=True, # leave out the rows the paper lacks
+                )->pd.DataFrame:
+    "Ours, the paper's numbers and ours − paper per method, paper-style (index: method, source)."
+    d = normalise(df)
+    cmp = compare_with_paper(d if paper_steps is None else d.assign(pgd_steps=paper_steps), paper_group)
+    return interleave({src: paper_style(cmp, col) for src, col in (('ours', 'value'), ('paper', 'paper'), ('ours − paper', 'diff'))}, dropna)
+
 # %% ../nbs/01d_evaluation.ipynb #50587806
 def plot_vs_eps(results:pd.DataFrame, # a long table
                 metric:str='accuracy', # 'accuracy', 'psnr' or 'ssim'
@@ -238,6 +269,31 @@ def plot_vs_eps(results:pd.DataFrame, # a long table
     ax.set(xlabel=f'ε of PGD({pgd_steps}, ε)  (symlog; 0 = clean)', ylabel=metric, xlim=(-2e-5, max(ticks) * 1.3))
     ax.legend(fontsize=7); return ax
 
+# %% ../nbs/01d_evaluation.ipynb #0c34484c
+@torch.no_grad()
+def predicted_class(classifier:nn.Module, # classifier on [0,1] images (eval mode)
+                    x:torch.Tensor, # one image (3,H,W)
+                    classes:list, # class names, indexed by label
+                   )->str:
+    "The class name `classifier` predicts for one image (the titles of Figures 2–4)."
+    return classes[int(classifier(x[None].to(module_device(classifier))).argmax(1))]
+
+def psnr_text(x:torch.Tensor, # one image (3,H,W)
+              ref:torch.Tensor, # the clean image (3,H,W)
+             )->str:
+    "'PSNR 31.42' of one image against the clean one, 'PSNR ∞' when identical (`image_quality`; Figure 3's titles)."
+    v = image_quality(x[None].cpu(), ref[None].cpu())[0]
+    return 'PSNR ∞' if not np.isfinite(v) else f'PSNR {v:.2f}'
+
+# %% ../nbs/01d_evaluation.ipynb #3b27fa99
+def first_correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
+                  x:torch.Tensor, # clean images (B,3,H,W)
+                  y:torch.Tensor, # labels (B,)
+                 )->int:
+    "Index of the first image `classifier` gets right (0 when none): the image Figures 2–4 draw."
+    right = correct(classifier, x, y).nonzero().flatten()
+    return int(right[0]) if len(right) else 0
+
 # %% ../nbs/01d_evaluation.ipynb #b0792c41
 def _ci_problems(d:pd.DataFrame)->list:
     "Accuracy rows with `n`: value must be k/n and (ci_low, ci_high) the Wilson 95% interval of k of n."
@@ -252,6 +308,7 @@ def _ci_problems(d:pd.DataFrame)->list:
             f"e.g. {a[bad].iloc[0].to_dict()}"] if bad.any() else []
 
 def table_problems(df:pd.DataFrame, # a long results table as read from CSV
+                   eps=None, # the ε every series must cover (None: all 13 of EPS_TEST)
                   )->list:
     "What is wrong with a long results table (empty list: nothing)."
     if list(df.columns) not in (COLUMNS, COLUMNS + CI_COLUMNS): return [f"columns {list(df.columns)} != {COLUMNS} (optionally + {CI_COLUMNS})"]
@@ -263,13 +320,15 @@ def table_problems(df:pd.DataFrame, # a long results table as read from CSV
     ok = pd.Series([lim.get(m, (-np.inf, np.inf))[0] <= x <= lim.get(m, (-np.inf, np.inf))[1] for m, x in zip(d.metric, v)], index=d.index)
     if (~ok).any(): out.append(f"{(~ok).sum()} values NaN or out of range, e.g. {d[~ok].iloc[0].to_dict()}")
     if 'n' in d and ok.all(): out += _ci_problems(d)
-    want = set(EPS_TEST)
+    want = set(EPS_TEST) if eps is None else {norm_eps(e) for e in eps}
     for k, s in d.groupby(['table', 'group', 'method', 'metric', 'pgd_steps'], sort=False):
         if len(s) > 1 and (miss := sorted(want - set(s.eps))):   # a single-ε series (a step sweep) is exempt
             out.append(f"{k[:4]} at pgd_steps={k[4]} lacks ε {[eps_label(e) for e in miss]}")
     return out
 
+# %% ../nbs/01d_evaluation.ipynb #45a180cb
 def check_run_tables(run_dir, # a run folder (with `tables/`)
+                     grids:dict|None=None, # file name -> the ε its series must cover (e.g. a smaller white-box grid); others: EPS_TEST
                     )->str:
     "Check every long results table in `run_dir/tables/`; AssertionError with details, else a one-line summary."
     d = Path(run_dir)/'tables'
@@ -279,7 +338,7 @@ def check_run_tables(run_dir, # a run folder (with `tables/`)
         if f.name.endswith('_outcomes.csv'): skipped.append(f.name); continue   # per-image outcomes, not a long table
         df = pd.read_csv(f, dtype={'eps': str})
         if not {'metric', 'pgd_steps'} & set(df.columns): skipped.append(f.name); continue   # not a long table (e.g. a report with an eps column)
-        checked.append((f.name, len(df))); problems += [f"{f.name}: {p}" for p in table_problems(df)]
+        checked.append((f.name, len(df))); problems += [f"{f.name}: {p}" for p in table_problems(df, (grids or {}).get(f.name))]
     assert checked, f"No long results table in {d} (CSV files with columns {COLUMNS}); found {skipped}."
     assert not problems, "Run tables failed the check:\n" + "\n".join(problems[:20])
     return (f"{len(checked)} long table(s) OK ({', '.join(f'{n}: {r} rows' for n, r in checked)})"

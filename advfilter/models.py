@@ -31,6 +31,7 @@ def conv_block(cin:int, # input channels
         layers += [conv, nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
 
+# %% ../nbs/01_models.ipynb #cf1c644a
 def pad_to_stride(x:Tensor, # images (B,C,H,W)
                   stride:int, # pad H and W up to a multiple of this
                  )->Tensor:
@@ -41,7 +42,9 @@ def pad_to_stride(x:Tensor, # images (B,C,H,W)
 def _resize(x:Tensor, size)->Tensor:
     return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=False)
 
+# %% ../nbs/01_models.ipynb #7608d9d7
 def _check_images(x, C:int=3):
+    "ValueError unless `x` is a float image batch (B,C,H,W)."
     if not torch.is_tensor(x) or x.dim() != 4 or x.shape[1] != C or not x.is_floating_point():
         raise ValueError(f"expected a float image batch (B,{C},H,W), got {getattr(x, 'shape', type(x))} "
                          f"{getattr(x, 'dtype', '')}")
@@ -68,6 +71,7 @@ class UNetEncoder(nn.Module):
             x = block(x); feats.append(x)
         return feats
 
+# %% ../nbs/01_models.ipynb #7e777132
 class UNetDecoder(nn.Module):
     "Blocks 6–8 of the U-Net φ (skips from blocks 4, 3, 2) and, unless `out_ch` is None, the output layer."
     def __init__(self, out_ch:int|None=None, # output channels of the 3x3 output layer (None: features only)
@@ -127,6 +131,7 @@ def normalize_kernels(raw:Tensor, # raw output-layer values (B,C*K*K,H,W)
     B, n, H, W = raw.shape
     return raw.view(B, n // (K*K), K*K, H, W).softmax(2).view(B, n, H, W)
 
+# %% ../nbs/01_models.ipynb #6f3c9e51
 def output_layer(cin:int, # input features
                  cout:int, # output channels
                  bias:Tensor|float=0., # initial bias
@@ -136,6 +141,7 @@ def output_layer(cin:int, # input features
     with torch.no_grad(): conv.weight.mul_(0.01); conv.bias.copy_(torch.as_tensor(bias, dtype=conv.bias.dtype))
     return conv
 
+# %% ../nbs/01_models.ipynb #0519b0c8
 def filter_bias(K:int, # kernel size (odd)
                 norm:str='softmax', # kernel normalisation
                 C:int=3, # image channels
@@ -146,7 +152,10 @@ def filter_bias(K:int, # kernel size (odd)
     b[:, (K//2)*K + K//2] = math.log(9 * (K*K - 1)) if norm == 'softmax' and K > 1 else 1.
     return b.flatten()
 
-def filter_layer(cin:int, K:int=5, norm:str='softmax')->nn.Conv2d:
+def filter_layer(cin:int, # input features
+                 K:int=5, # kernel size (odd)
+                 norm:str='softmax', # kernel normalisation
+                )->nn.Conv2d:
     "Output layer predicting 3·K² kernel channels, starting near the identity filter."
     return output_layer(cin, 3*K*K, filter_bias(K, norm))
 
@@ -164,6 +173,7 @@ class AddDenoiser(nn.Module):
     def residual(self, x:Tensor)->Tensor: return self.net(x - 0.5)
     def forward(self, x:Tensor)->Tensor: return additive(x, self.residual(x))
 
+# %% ../nbs/01_models.ipynb #521ad5c5
 class FiltDenoiser(nn.Module):
     "Filtering denoiser `Î ⊛ φ(Î)`, Eq. 7: the U-Net predicts a K×K kernel per pixel and colour."
     def __init__(self, K:int=5, # kernel size (odd)
@@ -200,7 +210,8 @@ class MultiHeadFiltDenoiser(nn.Module):
         self.encoder, self.decoder = UNetEncoder(width, n_down), UNetDecoder(None, width)
         self.heads = nn.ModuleList(filter_layer(self.decoder.out_features, K, norm) for _ in range(n_heads))
 
-    def _head(self, head:int|None)->int:
+    def check_head(self, head:int|None)->int:
+        "`head` as a valid 0-based head index (None: the default `self.head`); ValueError otherwise."
         head = self.head if head is None else head
         if not (isinstance(head, int) and 0 <= head < len(self.heads)):
             raise ValueError(f"head must be an int in 0..{len(self.heads)-1}, got {head!r}")
@@ -213,21 +224,21 @@ class MultiHeadFiltDenoiser(nn.Module):
 
     def kernels(self, x:Tensor, head:int|None=None)->Tensor:
         "Kernels of one head (B,3K²,H,W)."
-        h = self._head(head)
+        h = self.check_head(head)
         return normalize_kernels(self.heads[h](self._trunk(x)), self.K, self.norm)
 
     def forward(self, x:Tensor, head:int|None=None)->Tensor: return pixel_filter(x, self.kernels(x, head))
 
     def forward_heads(self, x:Tensor, heads=None)->list[Tensor]:
         "Denoised images of each head in `heads` (default all) from one trunk pass."
-        hs = [self._head(h) for h in (range(len(self.heads)) if heads is None else heads)]
+        hs = [self.check_head(h) for h in (range(len(self.heads)) if heads is None else heads)]
         t = self._trunk(x)
         return [pixel_filter(x, normalize_kernels(self.heads[h](t), self.K, self.norm)) for h in hs]
 
     def forward_routed(self, x:Tensor, groups:dict)->dict:
         "{head: denoised `x[idx]`} for `groups` = {head: index tensor on x's device}, from ONE trunk pass (training)."
         t = self._trunk(x)
-        return {h: pixel_filter(x[i], normalize_kernels(self.heads[self._head(h)](t[i]), self.K, self.norm))
+        return {h: pixel_filter(x[i], normalize_kernels(self.heads[self.check_head(h)](t[i]), self.K, self.norm))
                 for h, i in groups.items()}
 
 # %% ../nbs/01_models.ipynb #d23f18a4
@@ -301,6 +312,7 @@ class FusionNet(nn.Module):
             raise ValueError(f"u_sl and u_m must both be (B,1,H,W) of the same shape, got {tuple(u_sl.shape)} and {tuple(u_m.shape)}")
         return torch.sigmoid(self.net(torch.cat([u_sl, u_m], 1)))
 
+# %% ../nbs/01_models.ipynb #74124195
 class PAFilt(nn.Module):
     "Predictive perturbation-aware filtering, Eq. 11: `W ⊙ Ĩ_sl + (1 − W) ⊙ Ĩ_m` with W from the uncertainty maps."
     def __init__(self, ynet:YNet, # dual-perturbation filtering network
@@ -335,16 +347,18 @@ class Denoised(nn.Module):
 
 # %% ../nbs/01_models.ipynb #e453149b
 class Branch(nn.Module):
-    "One decoder of a Y-Net used alone as a denoiser: Ĩ_sl or Ĩ_m of Eq. 8."
-    def __init__(self, ynet:YNet, # a (trained) Y-Net; its weights are shared, not copied
-                 branch:str, # 'sl' or 'm'
+    "One output of a multi-output denoiser used alone: a Y-Net decoder (Ĩ_sl or Ĩ_m, Eq. 8) or a multi-head denoiser's head (Sec. 3.4)."
+    def __init__(self, model:nn.Module, # a (trained) `YNet` or `MultiHeadFiltDenoiser`; its weights are shared, not copied
+                 branch:str|int, # YNet: 'sl' or 'm'; MultiHeadFiltDenoiser: a 0-based head index (the paper's head_{branch+1})
                 ):
         super().__init__()
-        if branch not in ('sl', 'm'): raise ValueError(f"branch must be 'sl' or 'm', got {branch!r}")
-        self.ynet, self.branch = ynet, branch
-        self.config = dict(kind='Branch', ynet=ynet.config, branch=branch)
+        if isinstance(model, MultiHeadFiltDenoiser): branch = model.check_head(branch)
+        elif not isinstance(model, YNet): raise ValueError(f"Branch needs a YNet or a MultiHeadFiltDenoiser, got {type(model).__name__}.")
+        elif branch not in BRANCHES: raise ValueError(f"branch must be 'sl' or 'm' for a YNet, got {branch!r}")
+        self.model, self.branch = model, branch
+        self.config = dict(kind='Branch', model=model.config, branch=branch)
 
-    def forward(self, x:Tensor)->Tensor: return self.ynet(x, branch=self.branch)
+    def forward(self, x:Tensor)->Tensor: return self.model(x, self.branch)
 
 # %% ../nbs/01_models.ipynb #bcf94aa1
 MODELS = {c.__name__: c for c in (UNet, AddDenoiser, FiltDenoiser, MultiHeadFiltDenoiser, YNet, FusionNet, PAFilt, Branch, Denoised)}
@@ -359,7 +373,7 @@ def build_model(config:dict, # a model's `.config` (e.g. loaded from JSON)
     cfg = {k: v for k, v in config.items() if k != 'kind'}
     kind = config['kind']
     if kind == 'PAFilt': return PAFilt(build_model(cfg['ynet']), build_model(cfg['fusion']))
-    if kind == 'Branch': return Branch(build_model(cfg['ynet']), cfg['branch'])
+    if kind == 'Branch': return Branch(build_model(cfg['model']), cfg['branch'])
     if kind == 'Denoised':
         if classifier is None: raise ValueError("build_model of a 'Denoised' config needs classifier=...")
         return Denoised(None if cfg['denoiser'] is None else build_model(cfg['denoiser']), classifier)

@@ -79,16 +79,22 @@ def coerce(name:str, # a parameter of PARAMS
     except (TypeError, ValueError, yaml.YAMLError):
         raise bad_param(name, value, f'is not of type {p.kind}', p.fix) from None
 
-# %% ../nbs/01j_params.ipynb #54b18251
+# %% ../nbs/01j_params.ipynb #4b3ace0e
 def at_least(lo): return lambda v: None if v >= lo else f'must be >= {lo}'
 def positive(v): return None if v > 0 else 'must be > 0'
+
+# %% ../nbs/01j_params.ipynb #0a7f5e54
 def one_of(choices): return lambda v: None if v in tuple(choices) else f'is not one of {list(choices)}'
 def all_(check): return lambda vs: next((f'holds {v!r}, which {c}' for v in vs if (c := check(v))), None)
 
+# %% ../nbs/01j_params.ipynb #ab2decb4
 def odd(v): return None if v >= 1 and v % 2 == 1 else 'must be an odd number >= 1 (a K×K kernel has a centre pixel)'
 def run_name(v): return None if re.fullmatch(r'[\w.-]+', v) and v not in ('.', '..') else 'must be a folder name (letters, digits, . _ -)'
+
+# %% ../nbs/01j_params.ipynb #8ab72750
 def dotted(v): return None if re.fullmatch(r'[A-Za-z_]\w*(\.\w+)*', v) else "must be a dotted module name such as 'net.layer3'"
 
+# %% ../nbs/01j_params.ipynb #67d1823b
 def in_grid(grid, what:str, n:int|None=None):
     "A check that a list holds distinct values of `grid` (exactly `n` of them when given)."
     def check(vs):
@@ -98,6 +104,7 @@ def in_grid(grid, what:str, n:int|None=None):
         if n is not None and len(vs) != n: return f'must hold exactly {n} values'
     return check
 
+# %% ../nbs/01j_params.ipynb #7a5dd94a
 def device_ok(v:str):
     "None when `v` names a device this machine has ('auto', 'cpu', 'cuda', 'cuda:1', ...)."
     if v == 'auto': return None
@@ -163,6 +170,7 @@ PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the stud
     'n_sweep':         Param('Optional[int]', at_least(1), _N('images', 'n_sweep 32')),
     'n_robust_eval':   Param('Optional[int]', at_least(1), _N('images', 'n_robust_eval 100')),
     'robust_eval_steps': Param('Optional[list[int]]', lambda v: all_(at_least(1))(v) or (None if v else 'must not be empty'), 'PGD step counts >= 1, e.g. -y "robust_eval_steps: [5, 10]"'),
+    'eps_whitebox':    Param('Optional[list[float]]', in_grid(tuple(e for e in EPS_TEST if e > 0), 'EPS_TEST without 0'), 'ε > 0 of EPS_TEST attacked white-box (None: all), e.g. -y "eps_whitebox: [0.01, 0.1, 0.5]"'),
     'seed':            Param('int', at_least(0), 'a whole number >= 0, e.g. -p seed 0'),
     'device':          Param('str', device_ok, "use 'auto' (CUDA when present), 'cpu' or 'cuda[:index]'"),
     'run':             Param('Optional[str]', run_name, 'a folder name such as -p run my-run (None: a timestamp)'),

@@ -4,27 +4,32 @@
 
 # %% ../nbs/01f_robust.ipynb #82780325
 from __future__ import annotations
-import hashlib, json, math, sys
+import dataclasses, hashlib, json, math, sys
 from functools import partial
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
-from .runs import cache_root, atomic_torch_save, sha256_file, pick_device
-from .data import (ImageSet, CLASSIFIERS, CIFAR_MEAN, CIFAR_STD, Normalized, build_classifier, freeze, data_root,
+import pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from .runs import cache_root, atomic_torch_save, sha256_file, sha256_json, pick_device
+from .data import (ImageSet, CLASSIFIERS, register_classifier, CIFAR_MEAN, CIFAR_STD, Normalized, build_classifier, freeze, data_root,
                             load_dataset)
-from .attacks import pgd, check_eps, classifier_id
-from .evaluation import accuracy
+from .attacks import AdvSet, pgd, check_eps, classifier_id
+from .evaluation import accuracy, accuracy_table, denoise
+from .data import predict, augment_batch
+from .whitebox import wilson_ci, ascending_attack, aa_attacks
+from .verdicts import binomial_tol
 from . import training
 
 # %% auto #0
 __all__ = ['EPS_AT', 'ROBUST_ARCHS', 'NL_MODES', 'ROBUST_KINDS', 'RB_ANCHORS', 'ROBUST', 'at_step_size', 'attack_train',
-           'one_cycle', 'augment', 'robust_accuracy', 'EpochCheck', 'adversarial_training', 'PreActBlock',
-           'PreActResNet18', 'NonLocalMeans', 'FeatureDenoise', 'add_feature_denoising', 'FPDRestorer', 'FPD',
-           'pretrain_restorer', 'robust_name', 'build_robust', 'init_from', 'cached_robust', 'load_robust',
-           'import_robustbench', 'robustbench_files', 'load_robustbench', 'heldout_images']
+           'one_cycle', 'robust_accuracy', 'EpochCheck', 'adversarial_training', 'PreActBlock', 'PreActResNet18',
+           'NonLocalMeans', 'FeatureDenoise', 'add_feature_denoising', 'FPDRestorer', 'FPD', 'pretrain_restorer',
+           'robust_name', 'build_robust', 'init_from', 'cached_robust', 'load_robust', 'import_robustbench',
+           'robustbench_files', 'load_robustbench', 'heldout_images', 'report_row', 'robust_model_rows', 'anchor_rows',
+           'denoised_set', 'graybox_rows', 'eps_subset', 'steps_checks', 'robust_classifier']
 
 # %% ../nbs/01f_robust.ipynb #e8fd6aba
 EPS_AT = 8/255  # the CIFAR-10 budget of Madry et al. and Wong et al. (L∞, [0,1] scale)
 
+# %% ../nbs/01f_robust.ipynb #e8fd6abas1
 def at_step_size(eps:float, # L∞ budget ε
                  steps:int, # attack steps: 1 = FGSM-RS, k > 1 = PGD-k
                 )->float:
@@ -32,6 +37,7 @@ def at_step_size(eps:float, # L∞ budget ε
     if not (isinstance(steps, int) and steps >= 1): raise ValueError(f"steps must be an int >= 1, got {steps!r}.")
     return 1.25 * eps if steps == 1 else 2.5 * eps / steps
 
+# %% ../nbs/01f_robust.ipynb #e8fd6abas2
 def attack_train(model:nn.Module, # the classifier being trained (its train/eval mode is left as it is)
                  x:torch.Tensor, y:torch.Tensor, # a batch of [0,1] images and their labels
                  eps:float=EPS_AT, # L∞ budget ε
@@ -54,18 +60,6 @@ def one_cycle(t:float, # training progress in [0, 1) (step / total steps)
     "Wong et al.'s cyclic learning-rate factor: linear 0 → 1 over the first `peak` of training, then linear 1 → 0."
     return t / peak if t < peak else max(0., (1 - t) / (1 - peak))
 
-def augment(x:torch.Tensor, # (B,C,H,W) images
-            flip:bool=True, # random horizontal flips (False for digits)
-            pad:int=4, # random crop after zero-padding this much
-           )->torch.Tensor:
-    "Standard CIFAR augmentation on `x`'s device from the global RNG (seeded per epoch by `_fit`): random crop + flip."
-    B, C, H, W = x.shape
-    dy, dx = torch.randint(0, 2 * pad + 1, (2, B), device=x.device)
-    i = (torch.arange(H, device=x.device)[None, :, None] + dy[:, None, None]).expand(B, H, W)
-    j = (torch.arange(W, device=x.device)[None, None, :] + dx[:, None, None]).expand(B, H, W)
-    out = F.pad(x, (pad,) * 4)[torch.arange(B, device=x.device)[:, None, None], :, i, j].permute(0, 3, 1, 2)
-    return torch.where(torch.rand(B, 1, 1, 1, device=x.device) < 0.5, out.flip(3), out) if flip else out
-
 # %% ../nbs/01f_robust.ipynb #ba064b28
 def robust_accuracy(model:nn.Module, # a classifier in eval mode
                     x:torch.Tensor, y:torch.Tensor, # held-out images and labels
@@ -85,10 +79,13 @@ def robust_accuracy(model:nn.Module, # a classifier in eval mode
 # %% ../nbs/01f_robust.ipynb #b9fcec61
 def _at_loss(model, clean, x_adv, eps, y, at_eps, steps, alpha, flip):
     "Step function of adversarial training (Eq. 12) for `training._fit`: augment, attack, cross-entropy on the attack."
-    x = augment(clean, flip) if flip is not None else clean
+    # channels-last, as the former `robust.augment` returned it: conv kernels round differently per layout, and the cached
+    # models' weights (same cache keys) must be reproduced bit-for-bit from an empty cache
+    x = augment_batch(clean, flip=flip).contiguous(memory_format=torch.channels_last) if flip is not None else clean
     out = model(attack_train(model, x, y, at_eps, steps, alpha))
     return F.cross_entropy(out, y), {'adv_acc': (out.argmax(1) == y).float().mean()}, []
 
+# %% ../nbs/01f_robust.ipynb #b9fcec61s1
 class EpochCheck:
     "`_fit`'s `on_epoch` hook: clean and PGD accuracy on held-out images after every epoch; keeps the best epoch's weights."
     def __init__(self, x:torch.Tensor, y:torch.Tensor, # held-out images and labels
@@ -157,6 +154,7 @@ class PreActBlock(nn.Module):
         sc = self.shortcut(x) if hasattr(self, 'shortcut') else x   # from the block input, as RobustBench's `Wong2020Fast`
         return self.conv2(F.relu(self.bn2(self.conv1(out)))) + sc
 
+# %% ../nbs/01f_robust.ipynb #0b61f644s1
 class PreActResNet18(nn.Module):
     "PreActResNet-18 for 32×32 images, RobustBench's `Wong2020Fast` network: stages of 64…512 channels, 2 blocks each."
     def __init__(self, num_classes:int=10):
@@ -169,8 +167,10 @@ class PreActResNet18(nn.Module):
         x = self.layer4(self.layer3(self.layer2(self.layer1(self.conv1(x)))))
         return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
+# %% ../nbs/01f_robust.ipynb #0b61f644s2
 ROBUST_ARCHS = {'preact_resnet18': lambda: Normalized(PreActResNet18(), CIFAR_MEAN, CIFAR_STD)}  # beyond CLASSIFIERS
 
+# %% ../nbs/01f_robust.ipynb #0b61f644s3
 def _base(name:str)->nn.Module:
     "An untrained base network: a `build_classifier` name or one of `ROBUST_ARCHS`, with `.config` and `.advfilter_id`."
     if name not in ROBUST_ARCHS: return build_classifier(name)
@@ -180,6 +180,7 @@ def _base(name:str)->nn.Module:
 # %% ../nbs/01f_robust.ipynb #503f916a
 NL_MODES = ('gaussian', 'dot')
 
+# %% ../nbs/01f_robust.ipynb #503f916as1
 class NonLocalMeans(nn.Module):
     "Non-local means of a feature map (Xie et al. 2019): y_i = Σ_j f(x_i, x_j)·x_j / C, `gaussian` (softmax) or `dot`."
     def __init__(self, channels:int, # feature channels C
@@ -202,6 +203,7 @@ class NonLocalMeans(nn.Module):
             y = F.scaled_dot_product_attention(q, k, v, scale=1 / math.sqrt(self.d))
         return y.transpose(1, 2).reshape(B, C, H, W)
 
+# %% ../nbs/01f_robust.ipynb #503f916as2
 class FeatureDenoise(nn.Module):
     "Xie et al.'s denoising block: non-local means → 1×1 conv → BN (γ = 0 at init) → residual add; the identity at init."
     def __init__(self, channels:int, mode:str='gaussian', embed:bool=True):
@@ -216,6 +218,7 @@ def _out_channels(stage:nn.Sequential)->int:
     "Output channels of a residual stage: those of its last block's last batch norm."
     return [m for m in stage[-1].modules() if isinstance(m, nn.BatchNorm2d)][-1].num_features
 
+# %% ../nbs/01f_robust.ipynb #87675f0bs1
 def add_feature_denoising(clf:nn.Module, # a ResNet classifier (`build_classifier`'s, or its `.net`)
                           mode:str='gaussian', # non-local weighting, see `NonLocalMeans`
                           embed:bool=True, # embedded θ, φ
@@ -232,6 +235,7 @@ def add_feature_denoising(clf:nn.Module, # a ResNet classifier (`build_classifie
 def _conv(cin:int, cout:int, stride:int=1)->nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.ReLU(inplace=True))
 
+# %% ../nbs/01f_robust.ipynb #4854d36fs1
 class FPDRestorer(nn.Module):
     "FPD's front denoising module + image-restoration feature-pyramid decoder: `x + r(x)`, the identity at init."
     def __init__(self, width:int=32, # channels of the first level (levels: w, 2w, 4w at 1, 1/2, 1/4 resolution)
@@ -253,6 +257,7 @@ class FPDRestorer(nn.Module):
         for i in (1, 0): p = self.lat[i](feats[i]) + F.interpolate(p, size=feats[i].shape[-2:], mode='nearest')
         return x + self.out(self.smooth(p))
 
+# %% ../nbs/01f_robust.ipynb #4854d36fs2
 class FPD(nn.Module):
     "FPD-enhanced classifier (Li et al. 2020): `classifier(restorer(x))`, returning plain logits."
     def __init__(self, base:str='cifar_resnet20', # the ResNet (a `build_classifier` name)
@@ -279,11 +284,13 @@ def pretrain_restorer(restorer:nn.Module, # an `FPDRestorer`
 # %% ../nbs/01f_robust.ipynb #f3e4167d
 ROBUST_KINDS = ('adv', 'fd', 'fpd')  # Table 5 (adversarial training), Table 7 (feature denoising), Table 6 (feature pyramid decoder)
 
+# %% ../nbs/01f_robust.ipynb #f3e4167ds1
 def robust_name(kind:str, base:str)->str:
     "The robust model's name: `base` for the adversarially trained network ('adv'), else '<kind>_<base>'."
     if kind not in ROBUST_KINDS: raise ValueError(f"kind must be one of {ROBUST_KINDS}, got {kind!r}.")
     return base if kind == 'adv' else f'{kind}_{base}'
 
+# %% ../nbs/01f_robust.ipynb #f3e4167ds2
 def build_robust(config:str|dict, # a name ('cifar_resnet20', 'fd_cifar_resnet20', 'fpd_preact_resnet18', ...) or a model's `.config`
                  **kw, # FD: mode, embed; FPD: width, mode (override the config)
                 )->nn.Module:
@@ -302,6 +309,7 @@ def build_robust(config:str|dict, # a name ('cifar_resnet20', 'fd_cifar_resnet20
     m.advfilter_id = {'name': name, 'sha256': None}
     return m
 
+# %% ../nbs/01f_robust.ipynb #f3e4167ds3
 def init_from(model:nn.Module, # a `build_robust` model
               classifier:nn.Module, # a trained classifier of the same ResNet
              )->nn.Module:
@@ -317,11 +325,13 @@ def init_from(model:nn.Module, # a `build_robust` model
     return model
 
 # %% ../nbs/01f_robust.ipynb #c850fce5
-def _key(obj)->str: return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _key(obj)->str: return sha256_json(obj, 16)   # the project's one key hasher (same bytes as before)
 
+# %% ../nbs/01f_robust.ipynb #c850fce5s1
 def _ds_id(ds:ImageSet)->dict:
     return {'name': ds.name, 'split': ds.split, 'n': len(ds), 'index': hashlib.sha256(ds.index.numpy().tobytes()).hexdigest()}
 
+# %% ../nbs/01f_robust.ipynb #c850fce5s2
 def _fit_id(fit_kw:dict)->dict:
     "The settings that determine the trained weights (the held-out check by its images, not device or progress)."
     out = {k: v for k, v in fit_kw.items() if k not in ('device', 'progress', 'check')}
@@ -329,6 +339,7 @@ def _fit_id(fit_kw:dict)->dict:
         x, y = fit_kw['check']; out['check'] = hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()[:16]
     return out
 
+# %% ../nbs/01f_robust.ipynb #c850fce5s3
 def cached_robust(name:str|dict, # `build_robust` name or config
                   ds:ImageSet, # adversarial-training images
                   init:nn.Module|None=None, # a trained classifier to start from (`init_from`); None: random weights
@@ -340,7 +351,7 @@ def cached_robust(name:str|dict, # `build_robust` name or config
     model = build_robust(name)
     key = {'model': model.config, 'data': _ds_id(ds), 'init': None if init is None else classifier_id(init),
            'pre_epochs': pre_epochs, **_fit_id(fit_kw)}
-    d = cache_root()/'models'/f"{tag or model.config['name']}-AT-{_key(key)}"
+    d = training.model_dir(f"{tag or model.config['name']}-AT", _key(key))   # the project's model cache
     if init is not None: init_from(model, init)
     if pre_epochs:
         if not isinstance(model, FPD): raise ValueError("pre_epochs is for FPD models (restorer pre-training).")
@@ -361,6 +372,7 @@ def _saved_config(obj)->dict|None:
     if isinstance(cfg, dict) and isinstance(cfg.get('model'), dict): cfg = cfg['model']
     return cfg if isinstance(cfg, dict) and 'name' in cfg else None
 
+# %% ../nbs/01f_robust.ipynb #472e6d40s1
 def load_robust(src, # an `nn.Module`, a checkpoint file or folder (`final.pt`/`last.pt`), or a name (weights in <data>/weights/advfilter/)
                 device='cpu', # where to put it ('auto': CUDA when present)
                 root=None, # data root for names; see `advfilter.data.data_root`
@@ -394,6 +406,7 @@ RB_ANCHORS = {  # RobustBench CIFAR-10 L∞ ε = 8/255: (network, clean %, AutoA
     'Madry-style PGD-AT': ('PGD adversarial training (Madry et al.)', 87.14, 44.29),
 }
 
+# %% ../nbs/01f_robust.ipynb #78cc2656s1
 def import_robustbench():
     "The `robustbench` package, with its `from autoattack import AutoAttack` served by `pyautoattack` (same names)."
     import pyautoattack, pyautoattack.state
@@ -401,6 +414,7 @@ def import_robustbench():
     import robustbench, robustbench.utils
     return robustbench
 
+# %% ../nbs/01f_robust.ipynb #78cc2656s2
 def robustbench_files(name:str, # a RobustBench model name, e.g. 'Wong2020Fast'
                       dataset:str='cifar10', threat_model:str='Linf', # RobustBench's dataset and threat model
                       root=None, # data root; see `advfilter.data.data_root`
@@ -438,6 +452,14 @@ def load_robustbench(name:str, # a RobustBench model name, e.g. 'Wong2020Fast'
                           'sha256': _key([sha256_file(f) for f in files]) if len(files) > 1 else sha256_file(files[0])}
     return freeze(model).to(pick_device(device))
 
+# %% ../nbs/01f_robust.ipynb #18d0d5e5
+# `advfilter.data.load_classifier` hands these names to this module (its classifier registry: no import cycle)
+register_classifier('robustbench:', lambda name, root=None, device='cpu', dataset='cifar10', threat_model='Linf', **_:
+                    load_robustbench(name.split(':', 1)[1], dataset, threat_model, root=root, device=device))   # offline: never downloads
+for _prefix in ('fd_', 'fpd_', 'preact_'):   # robust models (Sec. 5-6): a name, or its checkpoint
+    register_classifier(_prefix, lambda name, root=None, checkpoint=None, device='cpu', **_:
+                        load_robust(name if checkpoint is None else checkpoint, device=device, root=root))
+
 # %% ../nbs/01f_robust.ipynb #39bd8ebb
 def heldout_images(dataset:str, # a dataset name (`advfilter.data.DATASETS`)
                    split:str, # its split
@@ -452,6 +474,8 @@ def heldout_images(dataset:str, # a dataset name (`advfilter.data.DATASETS`)
     keep = (~torch.isin(ds.index, ex)).nonzero().flatten()[:n]
     return ImageSet(ds.x[keep], ds.y[keep], ds.classes, ds.index[keep], ds.name, ds.split)
 
+
+# %% ../nbs/01f_robust.ipynb #r5rob01
 ROBUST = {  # 05_adv_training's own parameters -> value per profile (joined with advfilter.study.STUDY, disjoint from it)
     'robust_arch':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='preact_resnet18'),  # base network of Adv/FD/FPD
     'at_init':           dict(micro='pretrained', smoke='pretrained', paper='scratch'),  # fine-tune the standard classifier | from scratch
@@ -471,4 +495,118 @@ ROBUST = {  # 05_adv_training's own parameters -> value per profile (joined with
     'n_sweep':           dict(micro=8, smoke=32, paper=1000),        # test images of the step sweep
     'n_robust_eval':     dict(micro=16, smoke=200, paper=1000),      # held-out test images of the robust models' report
     'robust_eval_steps': dict(micro=[2, 4], smoke=[5, 20], paper=[20, 100]),  # white-box PGD steps of that report (8/255)
+    'eps_whitebox':      dict(micro=[0.01, 0.1, 0.5], smoke=[0.01, 0.1, 0.5], paper=None),  # ε attacked white-box (None: all 12); 8/255 always (RobustBench's)
 }
+
+# %% ../nbs/01f_robust.ipynb #r5c01
+def report_row(model:str, # the row's model label ('standard', 'Adv', 'FPD', 'FD', ...)
+               arch:str, # its network, e.g. 'cifar_resnet20'
+               attack:str, # 'clean', 'PGD-20 white-box', 'AutoAttack (custom)', ...
+               steps:int, # the attack's iterations (0: clean)
+               correct, # per-image outcomes on the held-out images (bool or 0/1, tensor or list)
+               eps:float=EPS_AT, # the attack's L∞ budget
+              )->dict:
+    "One row of the robust models' report (the check before Sec. 6.1's tables): accuracy k/n with its Wilson 95% interval."
+    c = torch.as_tensor(correct).bool().flatten(); k, n = int(c.sum()), len(c)
+    if n == 0: raise ValueError(f"correct must hold at least one outcome (model {model!r}, attack {attack!r}).")
+    lo, hi = wilson_ci(k, n)
+    return {'model': model, 'arch': arch, 'source': 'ours (held-out test images)', 'attack': attack, 'attack_steps': steps,
+            'attack_eps': eps, 'accuracy': k / n, 'n_images': n, 'acc_ci_low': lo, 'acc_ci_high': hi}
+
+# %% ../nbs/01f_robust.ipynb #r5c03
+def robust_model_rows(kind:str, # the rows' model label ('standard', 'Adv', ...)
+                      model:nn.Module, # a classifier on [0,1] images, eval mode
+                      x:torch.Tensor, y:torch.Tensor, # held-out images and labels
+                      pgd_steps:list, # white-box PGD step counts k (step 2.5·ε/k, random start; Madry et al.)
+                      aa:dict, # `advfilter.whitebox.aa_attacks` keyword arguments, e.g. `aa_profile(cfg)`
+                      arch:str|None=None, # network name (None: `model.config['name']`, else `kind`)
+                      eps:float=EPS_AT, # the attacks' L∞ budget (RobustBench's CIFAR-10 ε = 8/255)
+                      restarts:int=1, seed:int=0, # PGD random restarts and seed
+                     )->list:
+    "A model alone under white-box attack at ε: its clean, PGD-k (each k) and AutoAttack `report_row`s, as RobustBench reports it."
+    arch = arch or getattr(model, 'config', {}).get('name', kind)
+    rows = [report_row(kind, arch, 'clean', 0, predict(model, x) == y, eps)]
+    for s in pgd_steps:
+        xa = pgd(model, x, y, eps, steps=s, restarts=restarts, seed=seed, backend='native', rel_stepsize=2.5 / s)
+        rows.append(report_row(kind, arch, f'PGD-{s} white-box', s, predict(model, xa) == y, eps))
+    res = ascending_attack(model, x, y, [eps], aa_attacks(**aa))
+    iters = aa.get('iters', 100) if aa.get('version') == 'custom' else 100
+    return rows + [report_row(kind, arch, f"AutoAttack ({aa.get('version', 'standard')})", iters, list(res['correct'].values())[-1], eps)]
+
+# %% ../nbs/01f_robust.ipynb #r5c05
+def anchor_rows(anchors:dict=RB_ANCHORS, # name -> (network, clean %, AutoAttack %), RobustBench's CIFAR-10 L∞ leaderboard
+                eps:float=EPS_AT, # the leaderboard's ε
+               )->list:
+    "RobustBench's leaderboard figures (clean, standard AutoAttack, 10,000 test images) in `report_row`'s columns, no intervals."
+    return [{'model': name, 'arch': net, 'source': 'RobustBench leaderboard (10,000 test images)', 'attack': a,
+             'attack_steps': math.nan, 'attack_eps': eps, 'accuracy': round(v / 100, 4), 'n_images': 10000,
+             'acc_ci_low': math.nan, 'acc_ci_high': math.nan}
+            for name, (net, clean, aa) in anchors.items() for a, v in (('clean', clean), ('AutoAttack (standard)', aa))]
+
+# %% ../nbs/01f_robust.ipynb #r5c07
+def denoised_set(advset:AdvSet, # a gray-box set (clean and adversarial images)
+                 den:nn.Module|None, # a denoiser (None: the set unchanged)
+                )->AdvSet:
+    "The set with every image, clean and adversarial, replaced by its denoised version x̂ (Eq. 3): denoised once, classified by every robust model."
+    if den is None: return advset
+    return dataclasses.replace(advset, clean=denoise(den, advset.clean), x_adv=denoise(den, advset.x_adv))
+
+# %% ../nbs/01f_robust.ipynb #r5c09
+def graybox_rows(clf:nn.Module, # the standard classifier the gray-box PGD was crafted on ('Acc. after Attack')
+                 model:nn.Module, # the robust classifier
+                 kind:str, # its label: 'Adv', 'FPD', 'FD'
+                 advset:AdvSet, # the gray-box set, not denoised
+                 sets:dict, # denoiser name (None: no denoiser) -> `denoised_set(advset, denoiser)`
+                 table:int, # the paper's table number (5, 6, 7)
+                 group:str, # 'Network & Dataset'
+                 eps=None, # ε values (None: 0 and the set's grid)
+                )->tuple:
+    "(long table, per-image outcomes) of a Table 5–7 analogue (Sec. 6.1): 'Acc. after Attack' and '<denoiser>+<kind>' rows."
+    parts = [accuracy_table(clf, advset, {'Acc. after Attack': None}, table, group, eps=eps, outcomes=True)]
+    for den, s in sets.items():
+        parts.append(accuracy_table(model, s, {kind if den is None else f'{den}+{kind}': None}, table, group, eps=eps, outcomes=True))
+    return tuple(pd.concat([q[i] for q in parts], ignore_index=True) for i in (0, 1))
+
+# %% ../nbs/01f_robust.ipynb #r5c11
+def eps_subset(advset:AdvSet, # an adversarial set
+               eps=None, # ε values of its grid to keep (None: all)
+              )->AdvSet:
+    "The set with only the adversarial rows at ε in `eps` (clean images kept): a smaller white-box grid at `smoke`."
+    if eps is None: return advset
+    r = advset.rows(eps)
+    return dataclasses.replace(advset, x_adv=advset.x_adv[r], eps=advset.eps[r], src=advset.src[r], path=None)
+
+# %% ../nbs/01f_robust.ipynb #r5c13
+def steps_checks(report:pd.DataFrame, # the robust models' report (`robust_model_rows`), one source
+                 sweep:pd.Series|None=None, # 'Acc. after Attack' accuracy per PGD steps (Table 5's sweep), or None
+                 n_sweep:int=0, # images behind `sweep`
+                )->list:
+    "Robust models' sanity checks (`{check, passed, evidence}`): more steps, and AutoAttack, never beat fewer steps beyond `binomial_tol`."
+    out = []
+    def add(what, v, a, n): b = a + binomial_tol(a, n); out.append({'check': what, 'passed': bool(v <= b + 1e-9), 'evidence': f'{v:.3f} vs bound {b:.3f}'})
+    if sweep is not None:
+        s = sweep.sort_index()
+        for a, b in zip(s.index[:-1], s.index[1:]): add(f"standard classifier, PGD({b}, 0.3) ≤ PGD({a}, 0.3) + tol", s[b], s[a], n_sweep)
+    for kind, d in report[report.attack.str.startswith('PGD')].groupby('model', sort=False):
+        d = d.sort_values('attack_steps')
+        for (_, a), (_, b) in zip(d.iloc[:-1].iterrows(), d.iloc[1:].iterrows()):
+            add(f"{kind}, white-box PGD-{b.attack_steps} ≤ PGD-{a.attack_steps} + tol (8/255)", b.accuracy, a.accuracy, a.n_images)
+        aa = report[(report.model == kind) & report.attack.str.startswith('AutoAttack')].accuracy.iloc[0]
+        add(f"{kind}, AutoAttack ≤ PGD-{d.attack_steps.iloc[-1]} + tol (8/255)", aa, d.accuracy.iloc[-1], d.n_images.iloc[-1])
+    return out
+
+# %% ../nbs/01f_robust.ipynb #r5rc01
+def robust_classifier(kind:str, # 'Adv', 'FPD' or 'FD' (Tables 5, 6, 7)
+                      cfg:dict, # study config with `ROBUST`'s entries (robust_arch, at_*, fd_*, fpd_*, seed, device)
+                      data:ImageSet, # adversarial-training images
+                      check:tuple|None, # held-out `(x, y)` of the per-epoch PGD check (None: no check)
+                      init:nn.Module|None=None, # the trained network to fine-tune (at_init='pretrained'), None: from scratch
+                     )->nn.Module:
+    "Our Adv / FPD / FD classifier of Sec. 6.1 with the profile's recipe (Eq. 12 by FGSM-RS or PGD-k), via `cached_robust`."
+    arch = cfg['robust_arch']
+    name, extra = {'Adv': (robust_name('adv', arch), {}),
+                   'FPD': ({'name': robust_name('fpd', arch), 'width': cfg['fpd_width']}, {'pre_epochs': cfg['fpd_pre_epochs']}),
+                   'FD': ({'name': robust_name('fd', arch), 'mode': cfg['fd_mode']}, {})}[kind]
+    ep, lr = (cfg['at_epochs'], cfg['at_lr']) if kind == 'Adv' else (cfg['fd_fpd_epochs'], cfg['fd_fpd_lr'])
+    return cached_robust(name, data, init=init, tag=f'{kind}-{arch}', **extra, eps=EPS_AT, steps=cfg['at_steps'],
+                         batch_size=cfg['at_batch_size'], check=check, seed=cfg['seed'], device=cfg['device'], epochs=ep, lr=lr)

@@ -12,9 +12,10 @@ import torch
 from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['PROFILES', 'STATUSES', 'atomic_write', 'atomic_torch_save', 'atomic_json', 'sha256_file', 'repo_root', 'pick_device',
-           'cache_root', 'set_seed', 'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status',
-           'mark_failed', 'unwatch_cells', 'watch_cells', 'RunFolder', 'cache_lock', 'follow_stages']
+__all__ = ['PROFILES', 'STATUSES', 'atomic_write', 'atomic_torch_save', 'atomic_json', 'sha256_file', 'sha256_json',
+           'sha256_weights', 'repo_root', 'pick_device', 'cache_root', 'set_seed', 'env_info', 'resolve',
+           'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed', 'unwatch_cells', 'watch_cells',
+           'RunFolder', 'cache_lock', 'follow_stages']
 
 # %% ../nbs/00a_runs.ipynb #9910addf
 def atomic_write(path, # the file to (re)write
@@ -29,20 +30,48 @@ def atomic_write(path, # the file to (re)write
         raise
     return path
 
-def atomic_torch_save(obj, path)->Path:
+# %% ../nbs/00a_runs.ipynb #5026e777
+def atomic_torch_save(obj, # what `torch.save` writes (tensors, dicts of them, ...)
+                      path, # the file to (re)write
+                     )->Path:
     "`torch.save` to `path` atomically."
     return atomic_write(path, lambda t: torch.save(obj, t))
 
-def atomic_json(obj, path)->Path:
+# %% ../nbs/00a_runs.ipynb #07bd7491
+def atomic_json(obj, # a JSON value (anything else is written as its `str`)
+                path, # the file to (re)write
+               )->Path:
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write(path, lambda t: Path(t).write_text(json.dumps(obj, indent=2, default=str)))
 
-def sha256_file(path, chunk:int=1<<20)->str:
+# %% ../nbs/00a_runs.ipynb #340e0085
+def sha256_file(path, # the file to hash
+                chunk:int=1<<20, # bytes read at a time
+               )->str:
     "Hex sha256 of a file's bytes."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(chunk), b''): h.update(b)
     return h.hexdigest()
+
+# %% ../nbs/00a_runs.ipynb #4656e8ba
+def sha256_json(obj, # the settings to hash: JSON values, and anything else written as its `str`
+                n:int|None=None, # keep the first `n` hex digits; None -> all 64
+               )->str:
+    "Hex sha256 of `obj`'s JSON (keys sorted): the one cache-key hasher of adversarial sets and trained models."
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+# %% ../nbs/00a_runs.ipynb #f5cba591
+def sha256_weights(model:torch.nn.Module, # any model
+                   as_float:bool=False, # hash every tensor as float32 (integer buffers too)
+                   n:int|None=None, # keep the first `n` hex digits; None -> all 64
+                  )->str:
+    "Hex sha256 of a model's `state_dict` (names and values, sorted by name): what identifies trained weights."
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        v = v.detach().float() if as_float else v.detach()
+        h.update(k.encode()); h.update(np.ascontiguousarray(v.cpu().numpy()).tobytes())
+    return h.hexdigest()[:n]
 
 # %% ../nbs/00a_runs.ipynb #4265130a
 def repo_root()->Path:
@@ -52,23 +81,30 @@ def repo_root()->Path:
         if (d/'settings.ini').exists(): return d
     return Path.cwd()
 
-def pick_device(device:str='auto')->torch.device:
+# %% ../nbs/00a_runs.ipynb #a4403229
+def pick_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
+               )->torch.device:
     "`'auto'` picks CUDA when present, else CPU; anything else is passed to `torch.device`."
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     return torch.device(device)
 
+# %% ../nbs/00a_runs.ipynb #70a51c11
 def cache_root()->Path:
     "Where caches (adversarial sets, trained denoisers) live: `$ADVFILTER_CACHE`, else `<repo>/data/cache`."
     return Path(os.environ.get('ADVFILTER_CACHE') or repo_root()/'data'/'cache')
 
-def set_seed(seed:int):
+# %% ../nbs/00a_runs.ipynb #4a9c9ba8
+def set_seed(seed:int, # the seed of every generator
+            ):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
+# %% ../nbs/00a_runs.ipynb #d650c563
 def _git(*args)->str:
     try: return subprocess.run(['git', *args], cwd=repo_root(), capture_output=True, text=True, timeout=10).stdout.strip()
     except Exception: return ''
 
+# %% ../nbs/00a_runs.ipynb #1c0d7356
 def env_info()->dict:
     "Library versions, git commit and device, saved next to every run's results."
     import torchvision, foolbox, skimage, advfilter
@@ -137,11 +173,14 @@ STATUSES = ('running', 'completed', 'failed')
 
 def _now()->str: return time.strftime('%Y-%m-%dT%H:%M:%S')
 
-def read_status(path)->dict|None:
+# %% ../nbs/00a_runs.ipynb #b9012483
+def read_status(path, # the run folder
+               )->dict|None:
     "The `status.json` of run folder `path`, or None when it has none."
     f = Path(path)/'status.json'
     return json.loads(f.read_text()) if f.exists() else None
 
+# %% ../nbs/00a_runs.ipynb #e689bca6
 def write_status(path, # the run folder
                  status:str, # one of STATUSES
                  **info, # more fields, e.g. `error=...`
@@ -152,6 +191,7 @@ def write_status(path, # the run folder
     st = {**old, 'status': status, 'updated': _now(), 'pid': os.getpid(), 'host': socket.gethostname(), **info}
     atomic_json(st, Path(path)/'status.json'); return st
 
+# %% ../nbs/00a_runs.ipynb #f8b35006
 def mark_failed(path, # a run folder
                 error:str, # what went wrong
                )->dict:
@@ -236,10 +276,12 @@ def _save_table(self, df, name:str)->Path:
     "Write a DataFrame to `tables/<name>.csv` atomically."
     return atomic_write(self.tables/f'{name}.csv', lambda t: df.to_csv(t, index=False))
 
+# %% ../nbs/00a_runs.ipynb #bb517e72
 def _save_figure(self, fig, name:str, dpi:int=120)->Path:
     "Write a matplotlib figure to `figures/<name>.png` atomically."
     return atomic_write(self.figures/f'{name}.png', lambda t: fig.savefig(t, format='png', dpi=dpi, bbox_inches='tight'))
 
+# %% ../nbs/00a_runs.ipynb #d566473f
 def _save_json(self, obj, name:str)->Path:
     "Write `obj` to `<name>.json` in the run folder atomically."
     return atomic_json(obj, self.path/f'{name}.json')
@@ -251,12 +293,14 @@ def _done(self)->dict:
     "Mark the run completed (the notebook's last cell) and stop watching its cells."
     unwatch_cells(); return write_status(self.path, 'completed', finished=_now())
 
+# %% ../nbs/00a_runs.ipynb #01607891
 def _fail(self, err:BaseException|str)->dict:
     "Mark the run failed with the error and its traceback."
     tb = ''.join(traceback.format_exception(err))[-4000:] if isinstance(err, BaseException) else ''
     msg = f'{type(err).__name__}: {err}' if isinstance(err, BaseException) else str(err)
     return write_status(self.path, 'failed', error=msg, traceback=tb)
 
+# %% ../nbs/00a_runs.ipynb #f15be677
 def _exit(self, typ, err, tb):
     if err is None: self.done()
     else: unwatch_cells(); self.fail(err)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01c_training.ipynb #294cea46
 from __future__ import annotations
-import contextlib, dataclasses, math
+import contextlib, dataclasses, json, math
 from functools import partial
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -12,17 +12,20 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from fastcore.meta import delegates
 from tqdm.auto import tqdm
-from .runs import atomic_torch_save, pick_device
+from .runs import atomic_torch_save, atomic_write, pick_device, cache_root, cache_lock, sha256_json
 from .device import autocast, setup_backends
 from .core import fusion_ce, l_img, SemanticLoss
 from .models import build_model
 from .attacks import EPS_M
+from .data import ImageSet, augment_batch, freeze
 
 # %% auto #0
 __all__ = ['eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'train_denoiser', 'train_multihead',
-           'train_ynet', 'train_fusion', 'plot_history']
+           'train_ynet', 'train_fusion', 'cosine', 'train_classifier', 'model_key', 'model_dir', 'cached_model',
+           'plot_history']
 
 # %% ../nbs/01c_training.ipynb #060a1d57
 def eps_mask(eps:torch.Tensor, # (M,) attack strengths, on any device
@@ -159,14 +162,17 @@ def _criterion(loss:str, # 'img' (Eq. 4) or 'sem' (Eq. 5)
         return l_img(classifier(den), target)
     return logits_l1
 
+# %% ../nbs/01c_training.ipynb #6b779e33
 def _denoise_loss(model, clean, x_adv, eps, y, crit):
     "Step function of Add/Filt × L_img/L_sem (Sec. 3.3)."
     return crit(model(x_adv), clean), {}, []
 
+# %% ../nbs/01c_training.ipynb #3b742777
 def _routes(mask:torch.Tensor, dev)->torch.Tensor:
     "Row indices of a host boolean mask, on `dev` (index tensors keep shapes static: no boolean indexing on the device)."
     return mask.cpu().nonzero().flatten().to(dev, non_blocking=True)
 
+# %% ../nbs/01c_training.ipynb #eaaea378
 def _multihead_loss(model, clean, x_adv, eps, y):
     "Step function of the multi-head denoiser (Sec. 3.4): one trunk pass, each pair denoised by the head of its ε."
     heads = head_of_eps(torch.as_tensor(eps).cpu(), len(model.heads))
@@ -206,11 +212,13 @@ def _plain(v):
     if isinstance(v, torch.Tensor): return _plain(v.tolist())
     return float(v) if hasattr(v, 'dtype') else v
 
+# %% ../nbs/01c_training.ipynb #404efe23
 def _save_ckpt(path:Path, model:nn.Module, opt, train:dict, history:list, seed:int):
     "Write the training state after an epoch, atomically."
     atomic_torch_save({'config': model.config, 'model': model.state_dict(), 'optimizer': opt.state_dict(),
                        'epoch': history[-1]['epoch'], 'history': history, 'seed': seed, 'train': train}, path)
 
+# %% ../nbs/01c_training.ipynb #06aeab71
 def _ckpt_path(p)->Path:
     "A checkpoint file as given, or `last.pt` inside a `ckpt_dir` folder."
     p = Path(p)
@@ -262,6 +270,7 @@ def _epoch(model, opt, loss_fn, pairs:_PairIndex, batches, dev, amp, clip, bar, 
     if not math.isfinite(out['loss']): raise FloatingPointError("The training loss is not finite: lower `lr`.")
     return out
 
+# %% ../nbs/01c_training.ipynb #59dfaa89
 _ON_DEVICE = 0.25   # pairs go to the accelerator when they take at most this share of its free memory (the rest: activations)
 
 def _place(p:_PairIndex, dev:torch.device)->_PairIndex:
@@ -273,6 +282,7 @@ def _place(p:_PairIndex, dev:torch.device)->_PairIndex:
     if need > _ON_DEVICE * free: return p
     return dataclasses.replace(p, clean=p.clean.to(dev), x_adv=p.x_adv.to(dev), y=p.y.to(dev), src=p.src.to(dev))
 
+# %% ../nbs/01c_training.ipynb #077e3701
 @contextlib.contextmanager
 def _frozen(*modules):
     "Temporarily `requires_grad=False` and eval mode for every module given (restored afterwards)."
@@ -294,6 +304,7 @@ def _optimizer(params, # the parameters to optimise (only those with `requires_g
     return (torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=weight_decay) if kind == 'sgd'
             else torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay))
 
+# %% ../nbs/01c_training.ipynb #9f4ec700
 def _epochs(model, opt, loss_fn, pairs, epochs:range, history:list, s:dict):
     "Run `epochs` (seeded shuffles and per-epoch RNG, so a resumed run continues exactly), appending to `history`."
     batches = [torch.randperm(len(pairs), generator=torch.Generator().manual_seed(s['seed'] * 100_003 + e)).split(s['batch_size'])
@@ -308,6 +319,13 @@ def _epochs(model, opt, loss_fn, pairs, epochs:range, history:list, s:dict):
             if s['on_epoch'] is not None: history[-1].update(s['on_epoch'](model, e + 1) or {})
             if s['path']: _save_ckpt(s['path'], model, opt, s['train'], history, s['seed'])
 
+# %% ../nbs/01c_training.ipynb #b442ba2b
+def _settings(name:str, pairs, optimizer:str, extra:dict|None, **kw)->dict:
+    "What a checkpoint must match to be resumed: the variant, its settings, the pairs (count + checksum), `extra`."
+    return _plain(dict(name=name, **kw, n_pairs=len(pairs), checksum=pairs.checksum(),
+                       **({} if optimizer == 'adam' else {'optimizer': optimizer}), **(extra or {})))
+
+# %% ../nbs/01c_training.ipynb #fdb7f87d
 def _fit(model:nn.Module, # the module to train; its `.config` goes into the checkpoint
          data, # an `AdvSet` (anything with `.pairs()`) or a tuple `(clean, x_adv, eps[, y])`
          loss_fn, # step function `loss_fn(model, clean, x_adv, eps, y) -> (loss, parts, idle_modules)`
@@ -333,15 +351,13 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
          on_epoch=None, # `f(model, epoch) -> dict|None` after each epoch, before its checkpoint: more history entries
         )->list:
     "The training loop shared by every variant; returns the loss history `[{'epoch', 'loss', <branch>...}]`."
-    dev, pairs = pick_device(device), _pairs(data, eps_subset)
-    setup_backends(dev, tf32)
+    dev, pairs = pick_device(device), _pairs(data, eps_subset); setup_backends(dev, tf32)
     with _frozen(*[m.to(dev) for m in frozen]):
         model.to(dev).train()
         for m in frozen: m.eval()
         opt = _optimizer(model.parameters() if params is None else params, optimizer, lr, weight_decay)
-        train = _plain(dict(name=name, lr=lr, batch_size=batch_size, weight_decay=weight_decay, clip=clip, seed=seed,
-                            eps_subset=eps_subset, n_pairs=len(pairs), checksum=pairs.checksum(),
-                            **({} if optimizer == 'adam' else {'optimizer': optimizer}), **(extra or {})))
+        train = _settings(name, pairs, optimizer, extra, lr=lr, batch_size=batch_size, weight_decay=weight_decay, clip=clip,
+                          seed=seed, eps_subset=eps_subset)
         path = Path(ckpt_dir)/'last.pt' if ckpt_dir is not None else None
         start, history = _resume(path, model, opt, train, resume)
         pairs = _place(pairs, dev)
@@ -405,6 +421,85 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
     extra = {'target': target, 'ce_clip': ce_clip, 'classifier': getattr(classifier, 'advfilter_id', None)}
     return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip), 'fusion',
                 params=pafilt.fusion.parameters(), frozen=(pafilt.ynet, classifier), extra=extra, **kwargs)
+
+# %% ../nbs/01c_training.ipynb #22f42473
+def _classify_loss(model, clean, x_adv, eps, y, augment:bool=True, flip:bool=True, attack=None):
+    "Step function of `train_classifier`: augment (global RNG, seeded per epoch by `_fit`), attack (eval mode), cross-entropy."
+    x = augment_batch(clean, flip=flip) if augment else clean
+    if attack is not None:
+        model.eval(); x = attack(model, x, y).detach(); model.train()
+    out = model(x)
+    return F.cross_entropy(out, y), {'acc': (out.argmax(1) == y).float().mean()}, []
+
+# %% ../nbs/01c_training.ipynb #785ac778
+def cosine(t:float, # training progress in [0, 1)
+          )->float:
+    "The cosine learning-rate factor at progress `t`: 1 at the start, 0 at the end (`_fit`'s `lr_schedule`)."
+    return 0.5 * (1 + math.cos(math.pi * t))
+
+# %% ../nbs/01c_training.ipynb #301a8be9
+def _attack_id(attack)->str|dict|None:
+    "What identifies an attack in the checkpoint: its `config`, else its name."
+    return None if attack is None else getattr(attack, 'config', getattr(attack, '__name__', type(attack).__name__))
+
+# %% ../nbs/01c_training.ipynb #56f3f423
+@delegates(_fit, but=_INTERNAL + ['eps_subset', 'optimizer', 'lr_schedule', 'clip'])
+def train_classifier(model:nn.Module, # a classifier on [0,1] images, e.g. `data.build_classifier('svhn_resnet18')`
+                     ds:ImageSet, # training images
+                     epochs:int=30, # passes over `ds`
+                     lr:float=0.1, # peak SGD learning rate (cosine schedule)
+                     batch_size:int=128, # images per step
+                     weight_decay:float=5e-4, # SGD's L2 weight decay
+                     augment:bool=True, # random crop + flip (`data.augment_batch`; no flip for SVHN)
+                     attack=None, # optional `attack(model, x, y) -> x_adv`: adversarial training
+                     **kwargs,
+                    )->list:
+    "Train a classifier in the one loop `_fit` (SGD + cosine lr, checkpoints, resume); returns the per-epoch history."
+    if not hasattr(model, 'config'): model.config = {'kind': type(model).__name__}   # what a checkpoint is rebuilt from
+    model.requires_grad_(True)
+    step = partial(_classify_loss, augment=augment, flip=ds.name != 'svhn', attack=attack)
+    extra = {'data': {'name': ds.name, 'split': ds.split}, 'augment': augment, 'attack': _attack_id(attack)}
+    hist = _fit(model, (ds.x, ds.x, torch.zeros(len(ds)), ds.y), step, 'classifier', epochs=epochs, lr=lr,
+                batch_size=batch_size, weight_decay=weight_decay, clip=None, optimizer='sgd', lr_schedule=cosine,
+                extra=extra, **kwargs)
+    freeze(model)
+    return hist
+
+# %% ../nbs/01c_training.ipynb #3f025488
+def model_key(model:nn.Module, # a fresh model: its `config` is part of the key
+              fit_kw:dict, # the training settings
+              advset, # the training set: its `manifest` is part of the key
+             )->str:
+    "16 hex digits of sha256 over everything that determines a trained model: its config, the training settings, the data."
+    return sha256_json({'model': model.config, 'fit': fit_kw, 'data': advset.manifest}, 16)
+
+# %% ../nbs/01c_training.ipynb #3d1686ff
+def model_dir(tag:str, # a readable name: the variant, e.g. 'Filt(L*img)' (parentheses and stars are replaced)
+              key:str, # the hash of everything that determines the model (`model_key`, `runs.sha256_json`)
+             )->Path:
+    "The model's folder in the model cache, `cache_root()/models/<tag>-<key>` (every cached model of the project)."
+    return cache_root()/'models'/f"{tag.replace('(', '_').replace(')', '').replace('*', 'star')}-{key}"
+
+# %% ../nbs/01c_training.ipynb #6831f82f
+def cached_model(model:nn.Module, # a fresh model (its `config` is part of the key)
+                 fit, # called as `fit(model, ckpt_dir=...)` to train it; returns the history
+                 fit_kw:dict, # the training settings (part of the key)
+                 advset, # the training set (its manifest is part of the key)
+                 tag:str='model', # a readable prefix for the cache folder
+                 device=None, # where the model lands (the run's device); None -> `fit_kw['device']`, else 'auto'
+                )->nn.Module:
+    "Load `model`'s weights from the model cache if this exact training was done before, else train and cache it; on the run's device."
+    dev = pick_device(device if device is not None else fit_kw.get('device', 'auto'))
+    d = model_dir(tag, model_key(model, fit_kw, advset))
+    with cache_lock(d):   # a concurrent run training the same model: wait for it, then load its result
+        if (d/'model.pt').exists():
+            model.to(dev).load_state_dict(torch.load(d/'model.pt', map_location=dev, weights_only=True))
+            model.history = json.loads((d/'history.json').read_text()) if (d/'history.json').exists() else []
+            return model.eval()
+        model.history = fit(model, ckpt_dir=d/'ckpt')
+        atomic_torch_save({k: v.cpu() for k, v in model.state_dict().items()}, d/'model.pt')
+        atomic_write(d/'history.json', lambda t: Path(t).write_text(json.dumps(model.history, default=str)))
+        return model.to(dev).eval()
 
 # %% ../nbs/01c_training.ipynb #bd2dc00f
 def plot_history(history, # a `train_*` history, or {name: history} for several models

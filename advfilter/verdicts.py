@@ -12,8 +12,9 @@ from .evaluation import OUTCOME_COLUMNS
 # %% auto #0
 __all__ = ['SMALL', 'MEDIUM', 'LARGE', 'ALPHA', 'MARGIN', 'PAPER_N', 'STATUS_MARK', 'LARGE_AT', 'SMALL_AT', 'series', 'compare',
            'binom_two_sided', 'mcnemar_exact', 'tango_noninferiority', 'two_proportion', 'wald_noninferiority',
-           'paired_outcomes', 'paired_test', 'unpaired_test', 'beats', 'keeps', 'claim', 'verdict_markdown', 'decline',
-           'claims_table1', 'claims_table2', 'claims_table3', 'claims_table4', 'claims_robust']
+           'binomial_tol', 'paired_outcomes', 'paired_test', 'unpaired_test', 'beats', 'keeps', 'claim',
+           'verdict_markdown', 'decline', 'claims_table1', 'claims_table2', 'claims_table3', 'claims_table4',
+           'claims_robust']
 
 # %% ../nbs/01h_verdicts.ipynb #v05c0500
 SMALL, MEDIUM, LARGE = (0.0, 1e-4, 3e-4), (1e-3, 3e-3, 5e-3, 1e-2), (3e-2, 5e-2, 0.1, 0.3)
@@ -32,11 +33,13 @@ def series(df:pd.DataFrame, # a long results table
     d = d[d.pgd_steps == (steps if steps is not None else d.pgd_steps.mode().iloc[0])]
     return d.groupby(d.eps.astype(float))['value'].mean().sort_index()
 
+# %% ../nbs/01h_verdicts.ipynb #9e6d44b5
 def _in_band(eps, band)->np.ndarray:
     "Which of `eps` lie in `band` (np.isclose; None: all)."
     e = np.asarray(eps, dtype=float)
     return np.ones(len(e), bool) if band is None else np.isclose(e[:, None], np.asarray(band, dtype=float)[None]).any(1)
 
+# %% ../nbs/01h_verdicts.ipynb #8c5a0130
 def compare(df:pd.DataFrame, # a long results table
             a:str, b:str, # the two methods ("a beats b")
             band=None, # ε values (None: every ε both have)
@@ -101,6 +104,14 @@ def wald_noninferiority(k1:int, n1:int, # successes and trials of A
     z = (k1 / n1 - k2 / n2 + margin) / math.sqrt(s1 * (1 - s1) / n1 + s2 * (1 - s2) / n2)
     return 1 - _phi(z), _phi(z)
 
+# %% ../nbs/01h_verdicts.ipynb #r5tol001
+def binomial_tol(p:float, # an accuracy in [0, 1]
+                 n:int, # images behind it
+                )->float:
+    "Sampling-noise tolerance of an accuracy p on n images: two binomial standard errors plus one image (sanity checks, not verdicts)."
+    if n <= 0: raise ValueError(f"binomial_tol needs n > 0 images, got n={n}.")
+    return 2 * math.sqrt(max(p * (1 - p), 0.0) / n) + 1 / n
+
 # %% ../nbs/01h_verdicts.ipynb #v17c1300
 def paired_outcomes(outcomes:pd.DataFrame, # per-image outcomes (`OUTCOME_COLUMNS`)
                     a:str, b:str, # the two methods
@@ -118,6 +129,7 @@ def paired_outcomes(outcomes:pd.DataFrame, # per-image outcomes (`OUTCOME_COLUMN
     w = o.pivot_table(index=['eps', 'image'], columns='method', values='correct', aggfunc='first')
     return w.reindex(columns=[a, b]).dropna().astype(int)
 
+# %% ../nbs/01h_verdicts.ipynb #e5b1b4f1
 def _per_eps(w:pd.DataFrame, a:str, b:str)->dict:
     "Descriptive part of a paired comparison: wins/losses over ε, mean Δ over ε, discordant counts."
     d = (w[a] - w[b]).groupby(level='eps').mean()
@@ -125,6 +137,7 @@ def _per_eps(w:pd.DataFrame, a:str, b:str)->dict:
                 per_eps={float(e): float(v) for e, v in d.items()}, n10=int(((w[a] == 1) & (w[b] == 0)).sum()),
                 n01=int(((w[a] == 0) & (w[b] == 1)).sum()), pairs=len(w))
 
+# %% ../nbs/01h_verdicts.ipynb #f67b62a5
 def paired_test(outcomes:pd.DataFrame, # per-image outcomes (`OUTCOME_COLUMNS`)
                 a:str, b:str, # the claim is "a beats b"
                 band=None, # the claim's ε band (None: every ε)
@@ -148,6 +161,7 @@ def _counts(df:pd.DataFrame, method:str, band, n_images:int|None, steps=None)->t
     n = d['n'] if 'n' in d and d['n'].notna().all() else pd.Series(n_images or PAPER_N, index=d.index)
     return int((d.value * n).round().sum()), int(n.sum())
 
+# %% ../nbs/01h_verdicts.ipynb #3dd15d00
 def unpaired_test(df:pd.DataFrame, # a long table (no per-image data)
                   a:str, b:str, # the claim is "a beats b"
                   band=None, # the claim's ε band (None: every ε)
@@ -168,6 +182,7 @@ def unpaired_test(df:pd.DataFrame, # a long table (no per-image data)
     c['evidence'] = f"wins {c['wins']}/{c['n']} ε, loses {c['losses']}, mean Δ {c['mean']:+.3f}"
     return c
 
+# %% ../nbs/01h_verdicts.ipynb #307db346
 def beats(df:pd.DataFrame, # the long table
           a:str, b:str, # the claim is "a beats b"
           band=None, # the claim's ε band (None: every ε)
@@ -236,13 +251,16 @@ def _match(outcomes:pd.DataFrame|None, df:pd.DataFrame):
     if outcomes is None: return None
     return outcomes[outcomes.table.isin(set(df.table)) & outcomes.group.isin(set(df.group))]
 
+# %% ../nbs/01h_verdicts.ipynb #e06e5b93
 def _composite(p_holds:float, p_contra:float, test:str, evidence:str, alpha:float=ALPHA)->dict:
     "A test dict from the p-values of a combined claim and of its contradiction."
     if p_holds >= alpha and p_contra < alpha: return dict(p_value=p_contra, sign=-1, test=test, evidence=evidence)
     return dict(p_value=p_holds, sign=1, test=test, evidence=evidence)
 
+# %% ../nbs/01h_verdicts.ipynb #fd75b46a
 def _kind(t:dict)->str: return t['test'].split(',')[0].split(' (')[0]   # 'exact McNemar', 'pooled two-proportion z-test', ...
 
+# %% ../nbs/01h_verdicts.ipynb #251f02ce
 def decline(df:pd.DataFrame, # the long table
             method:str, # e.g. 'Acc. after Attack'
             outcomes:pd.DataFrame|None=None, # per-image outcomes (None: counts)

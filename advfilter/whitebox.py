@@ -5,39 +5,34 @@
 # %% ../nbs/01i_whitebox.ipynb #05f44fe0
 from __future__ import annotations
 import json, math, re
+from dataclasses import dataclass
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from pyautoattack import AutoAttack
 from pyautoattack.autopgd_base import APGDAttack, APGDAttack_targeted
 from .attacks import seeded, frozen, norm_eps, check_eps
-from .evaluation import COLUMNS
+from .evaluation import COLUMNS, OUTCOME_COLUMNS, accuracy_table, wilson
 from .models import Denoised
 from .data import predict
+from .threat import first_images
 
 # %% auto #0
-__all__ = ['OUTCOME_COLUMNS', 'BREAKDOWN_COLUMNS', 'AA_NAMES', 'wilson_ci', 'ascending_attack', 'aa_attacks', 'aa_profile',
-           'pgd_attacks', 'whitebox_tables', 'autoattack_table', 'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd',
+__all__ = ['BREAKDOWN_COLUMNS', 'AA_NAMES', 'wilson_ci', 'ascending_attack', 'aa_attacks', 'aa_profile', 'pgd_attacks',
+           'whitebox_tables', 'autoattack_table', 'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd',
            'breakdown_summary', 'save_whitebox', 'plot_white_vs_gray', 'with_ci', 'check_white_le_gray',
-           'check_blackbox', 'check_large_eps', 'check_gradients', 'check_deterministic', 'check_eps_ball',
-           'sanity_checks', 'sanity_frame', 'Rounded', 'fusion_oracle', 'fusion_gain', 'robustbench_eps', 'graybox_at',
-           'robustbench_records', 'save_robustbench']
+           'check_blackbox', 'check_large_eps', 'Rounded', 'check_gradients', 'check_deterministic', 'check_eps_ball',
+           'sanity_checks', 'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights', 'check_fusion_aware',
+           'robustbench_eps', 'graybox_at', 'robustbench_records', 'save_robustbench', 'WhiteboxEval',
+           'evaluate_whitebox', 'save_evaluation', 'aa_label', 'gray_vs_white_frame', 'robustbench_frame']
 
 # %% ../nbs/01i_whitebox.ipynb #c301ce1a
-OUTCOME_COLUMNS = ['table', 'group', 'method', 'pgd_steps', 'eps', 'image', 'correct']  # per-image outcomes (contract)
 BREAKDOWN_COLUMNS = ['method', 'eps', 'image', 'broken_by', 'broken_at', 'linf', 'in_range']  # which attack broke each image
 
 def wilson_ci(k:int, # correct images
               n:int, # images
               z:float=1.96, # normal quantile (1.96: 95%)
              )->tuple:
-    "Wilson score interval (lo, hi) of the accuracy k/n (Wilson 1927); (0, 1) when n = 0."
-    try:
-        from advfilter.verdicts import wilson
-        return tuple(float(v) for v in wilson(k, n))
-    except ImportError: pass
-    if n == 0: return 0.0, 1.0
-    p, d = k / n, 1 + z * z / n
-    c, h = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
+    "Wilson score interval (lo, hi) of the accuracy k/n (Wilson 1927; `advfilter.evaluation.wilson`); (0, 1) when n = 0."
+    return (0.0, 1.0) if n == 0 else wilson(k, n, z)
 
 # %% ../nbs/01i_whitebox.ipynb #196abf0d
 from .device import module_device as _module_device   # the one device helper
@@ -250,12 +245,14 @@ def check_aa_le_pgd(aa:pd.DataFrame, # `autoattack_table`'s long table
              'evidence': f"max AutoAttack − PGD {float((d['AutoAttack'] - d['white-box PGD']).max()):+.3f} over {len(d)} ε"}
             for m, d in c.groupby('method', sort=False)]
 
+# %% ../nbs/01i_whitebox.ipynb #524ec913
 def breakdown_summary(breakdown:pd.DataFrame, # `whitebox_tables`' breakdown
                      )->pd.DataFrame:
     "Images per (method, ε) by outcome: misclassified clean, first broken by each attack (here or at a smaller ε), robust."
     t = breakdown.groupby(['method', 'eps'], sort=False).broken_by.value_counts().unstack(fill_value=0)
     return t.reindex(columns=['clean', *[c for c in t.columns if c not in ('clean', 'robust')], 'robust'], fill_value=0)
 
+# %% ../nbs/01i_whitebox.ipynb #a01eeac3
 def save_whitebox(rf, # a `RunFolder`
                   name:str, # table name, e.g. 'table4_whitebox'
                   long:pd.DataFrame, # the long table
@@ -304,6 +301,7 @@ def with_ci(df:pd.DataFrame, # a long accuracy table
     ci = [wilson_ci(round(v * k), int(k)) for v, k in zip(d.value, d.n)]
     return d.assign(ci_low=[c[0] for c in ci], ci_high=[c[1] for c in ci])
 
+# %% ../nbs/01i_whitebox.ipynb #20d6378d
 def check_white_le_gray(white:pd.DataFrame, # white-box long table (with CIs), rows '<m> (<label>)'
                         gray:pd.DataFrame, # gray-box long table on the same images, rows '<m>'
                         label:str='AutoAttack', # white-box method suffix
@@ -350,6 +348,12 @@ def check_large_eps(white:pd.DataFrame, # white-box long table (with CIs)
     return [_rec(f'{r.method}: accuracy ≈ 0 at ε={eps:g}', r.ci_low <= tol,
                  f"{r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] on {int(r.n)} images (flag: lower end > {tol})") for r in w.itertuples()]
 
+# %% ../nbs/01i_whitebox.ipynb #77e1b278
+class Rounded(nn.Module):
+    "A deliberately masked defence for the sanity-check tests: `round(den(x)·255)/255` (zero gradient almost everywhere)."
+    def __init__(self, den:nn.Module|None): super().__init__(); self.den = den
+    def forward(self, x): return torch.round((x if self.den is None else self.den(x)) * 255) / 255
+
 # %% ../nbs/01i_whitebox.ipynb #de227c89
 def check_gradients(clf:nn.Module, # the classifier
                     denoisers:dict, # name -> denoiser (None: the classifier alone)
@@ -368,6 +372,7 @@ def check_gradients(clf:nn.Module, # the classifier
                         f"{zero}/{len(x)} images with a zero gradient; finite: {fin}; median L1 {float(norm.median()):.3g}"))
     return out
 
+# %% ../nbs/01i_whitebox.ipynb #1668ea5e
 def check_deterministic(clf:nn.Module, # the classifier
                         denoisers:dict, # name -> denoiser (None: the classifier alone)
                         x:torch.Tensor, # images
@@ -383,6 +388,7 @@ def check_deterministic(clf:nn.Module, # the classifier
         out.append(_rec(f'{name}: forward is deterministic', d <= atol * s, f"max logit difference over {repeats} passes {d:.3g} (scale {s:.3g})"))
     return out
 
+# %% ../nbs/01i_whitebox.ipynb #93a8e4f9
 def check_eps_ball(breakdown:pd.DataFrame, # `whitebox_tables`' breakdown
                   )->list:
     "Check 6: every stored adversarial example lies in its ε-ball and in [0,1]."
@@ -421,12 +427,6 @@ def sanity_frame(checks:list)->pd.DataFrame:
     "The checks as a table, flagged ones first."
     return pd.DataFrame(checks, columns=['check', 'passed', 'evidence']).sort_values('passed', kind='stable').reset_index(drop=True)
 
-# %% ../nbs/01i_whitebox.ipynb #77e1b278
-class Rounded(nn.Module):
-    "A deliberately masked defence for the sanity-check tests: `round(den(x)·255)/255` (zero gradient almost everywhere)."
-    def __init__(self, den:nn.Module|None): super().__init__(); self.den = den
-    def forward(self, x): return torch.round((x if self.den is None else self.den(x)) * 255) / 255
-
 # %% ../nbs/01i_whitebox.ipynb #bf2a3351
 def fusion_oracle(df:pd.DataFrame, # a long accuracy table with the two branch rows
                   sl:str='PA-Filt(Limg)sl', # the sl-branch method
@@ -458,6 +458,27 @@ def fusion_gain(df:pd.DataFrame, # long accuracy table with the fused and both b
     oracle = acc[[sl, m]].max(axis=1); og, rg = float((oracle - acc[best]).sum()), float((acc[fused] - acc[best]).sum())
     return {'band': [float(e) for e in acc.index], 'best_single': best, 'oracle_gain': og / len(acc),
             'realised_gain': rg / len(acc), 'share': rg / og if og > 1e-12 else None}
+
+# %% ../nbs/01i_whitebox.ipynb #44c4668b
+@torch.no_grad()
+def fusion_weights(pafilt:nn.Module, # a `PAFilt` (eval mode)
+                   advset, # the test `AdvSet`
+                   n:int=64, # images per ε: the first n
+                  )->pd.DataFrame:
+    "Mean fusion weight W (Eq. 10; the weight of Ĩ_sl in Eq. 11) per ε, on the first `n` images: columns `eps`, `mean W`."
+    n, dev = min(n, len(advset.clean)), _module_device(pafilt)
+    return pd.DataFrame([(e, float(pafilt.parts(advset.at(e)[0][:n].to(dev))['w'].mean())) for e in [0.0, *advset.eps_grid]],
+                        columns=['eps', 'mean W'])
+
+# %% ../nbs/01i_whitebox.ipynb #af242314
+def check_fusion_aware(w_eps:pd.DataFrame, # `fusion_weights`' table
+                       min_range:float=0.1, # W must move by this much across ε
+                      )->list:
+    "The fusion-awareness record (Sec. 4.2): does the mean W move by ≥ `min_range` across ε? `[{'claim', 'holds', 'evidence'}]`."
+    lo, hi = w_eps['mean W'].min(), w_eps['mean W'].max()
+    note = ' (≈ 0 everywhere: PA-Filt is its m-branch)' if hi < 0.05 else ' (≈ 1 everywhere: PA-Filt is its sl-branch)' if lo > 0.95 else ''
+    return [dict(claim=f'the fusion is perturbation-aware: mean W moves by ≥ {min_range:g} across ε (Sec. 4.2)',
+                 holds=bool(hi - lo >= min_range), evidence=f"mean W from {lo:.3f} to {hi:.3f}" + note)]
 
 # %% ../nbs/01i_whitebox.ipynb #7e8e075e
 def robustbench_eps(cfg:dict)->float:
@@ -512,6 +533,7 @@ def robustbench_records(clf:nn.Module, # the classifier
                      'unreliable': any(not c['passed'] for c in checks if c['check'].startswith((f'{name}:', f'{m}:')))}
     return out
 
+# %% ../nbs/01i_whitebox.ipynb #832a86aa
 def save_robustbench(path, # the run folder
                      records:dict, # `robustbench_records`' output
                     )->list:
@@ -519,3 +541,77 @@ def save_robustbench(path, # the run folder
     from advfilter.runs import atomic_json
     from pathlib import Path
     return [atomic_json(r, Path(path)/f"robustbench_{re.sub(r'[^A-Za-z0-9._-]+', '_', k).strip('_')}.json") for k, r in records.items()]
+
+# %% ../nbs/01i_whitebox.ipynb #e5142d96
+@dataclass
+class WhiteboxEval:
+    "One white-box evaluation beside the gray-box one, on the same `n` images (`evaluate_whitebox`)."
+    n:int  # images attacked: the first n test images
+    eps_rb:float  # RobustBench's ε, attacked in the same pass
+    white:pd.DataFrame  # AutoAttack long table (rows '<m> (AutoAttack)')
+    outcomes:pd.DataFrame  # its per-image outcomes
+    breakdown:pd.DataFrame  # its per-attack breakdown
+    gray:pd.DataFrame  # gray-box long table on the same images (rows '<m>')
+    checks:list  # sanity-check records
+    records:dict  # RobustBench records per defence
+    pgd:pd.DataFrame|None=None  # our PGD's long table (rows '<m> (white-box PGD)')
+    pgd_outcomes:pd.DataFrame|None=None  # its per-image outcomes
+
+# %% ../nbs/01i_whitebox.ipynb #511598da
+def evaluate_whitebox(clf:nn.Module, # the classifier (eval mode)
+                      denoisers:dict, # paper method name -> denoiser (None: the classifier alone)
+                      test_adv, # the test AdvSet (gray-box PGD examples of `source`)
+                      table:int, # the paper's table number
+                      group:str, # 'Network & Dataset'
+                      cfg:dict, # study config: n_whitebox, steps_test, aa_*, square_queries, *_whitebox, seed, dataset
+                      pgd:bool=False, # also run our white-box PGD and check AutoAttack ≤ it
+                      gray:pd.DataFrame|None=None, # gray-box long table on the same images (None: computed here)
+                      source:nn.Module|None=None, # the classifier the gray-box PGD is crafted on (None: `clf`)
+                     )->WhiteboxEval:
+    "AutoAttack (+ our PGD) through each denoiser beside the gray-box rows on the same images, sanity checks, RobustBench records."
+    n, e = min(cfg['n_whitebox'], len(test_adv.clean)), robustbench_eps(cfg)
+    white, out, bd = autoattack_table(clf, denoisers, test_adv, table, group, cfg, extra_eps=[e])
+    pg, pg_out, _ = pgd_whitebox_table(clf, denoisers, test_adv, table, group, cfg) if pgd else (None, None, None)
+    if gray is None: gray = accuracy_table(clf, first_images(test_adv, n), denoisers, table, group, cfg['steps_test'])
+    x, y = test_adv.clean[:n], test_adv.y[:n]
+    checks = sanity_checks(clf, denoisers, x, y, white, bd, gray=gray, blackbox_eps=e, queries=cfg['square_queries'], seed=cfg['seed'])
+    if pgd: checks += check_aa_le_pgd(white, pg)
+    records = robustbench_records(clf, denoisers, out, bd, checks, x, y, cfg, e, source=source)
+    return WhiteboxEval(n, e, white, out, bd, gray, checks, records, pg, pg_out)
+
+# %% ../nbs/01i_whitebox.ipynb #800a9beb
+def save_evaluation(rf, # a `RunFolder`
+                    name:str, # table name, e.g. 'table4_whitebox' (our PGD: '<name>_pgd')
+                    ev:WhiteboxEval, # `evaluate_whitebox`'s result
+                    checks:str|None='sanity_checks', # JSON name of the sanity checks (None: not saved, e.g. merged by the caller)
+                   )->None:
+    "Write an evaluation: tables/<name>[_pgd][_outcomes].csv, whitebox/<name>_breakdown.csv, <checks>.json, robustbench_<defence>.json."
+    save_whitebox(rf, name, ev.white, ev.outcomes, ev.breakdown)
+    if ev.pgd is not None: save_whitebox(rf, f'{name}_pgd', ev.pgd, ev.pgd_outcomes)
+    if checks: rf.save_json(ev.checks, checks)
+    save_robustbench(rf.path, ev.records)
+
+# %% ../nbs/01i_whitebox.ipynb #570ea0ed
+def aa_label(cfg:dict)->str:
+    "The AutoAttack configuration of a study config in words: 'AutoAttack standard' or 'AutoAttack apgd-ce+apgd-t, 5 it.'."
+    return 'AutoAttack ' + ('standard' if cfg['aa_version'] == 'standard' else f"{'+'.join(cfg['aa_attacks'])}, {cfg['aa_iters']} it.")
+
+# %% ../nbs/01i_whitebox.ipynb #581cec63
+def gray_vs_white_frame(ev:WhiteboxEval, # `evaluate_whitebox`'s result
+                        cfg:dict, # the study config (steps_test, aa_*, steps_whitebox, restarts_whitebox)
+                       )->pd.DataFrame:
+    "Paper-style rows per method: gray-box PGD, AutoAttack and (if run) our white-box PGD on the same images."
+    from advfilter.evaluation import paper_style, interleave
+    strip = lambda d, s: paper_style(d.assign(method=d.method.str.replace(f' ({s})', '', regex=False), pgd_steps=0))
+    w = {f"gray-box PGD({cfg['steps_test']})": strip(ev.gray, ''), aa_label(cfg): strip(ev.white, 'AutoAttack')}
+    if ev.pgd is not None: w[f"white-box PGD({cfg['steps_whitebox']}, {cfg['restarts_whitebox']} restart(s))"] = strip(ev.pgd, 'white-box PGD')
+    return interleave(w)
+
+# %% ../nbs/01i_whitebox.ipynb #1b927279
+def robustbench_frame(records:dict, # `robustbench_records`' output
+                      breakdown:bool=False, # add a column per attack: the images it broke
+                     )->pd.DataFrame:
+    "The RobustBench records as one row per defence."
+    f = ('eps', 'clean_acc', 'graybox_acc', 'autoattack_acc', 'n', 'unreliable')
+    return pd.DataFrame({k: {**{c: r[c] for c in f}, **({f'broken by {a}': v for a, v in r['breakdown'].items()} if breakdown else {})}
+                         for k, r in records.items()}).T

@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/ (papermill, nbdev_test, sphinx-build)
 NBS, DOCS = ROOT/'nbs', ROOT/'docs'
 STUDY = re.compile(r'^0[2-9]_.*\.ipynb$')  # study notebooks: papermill-parameterised, run end to end
-LIBRARY = re.compile(r'^0[01][a-z]?_.*\.ipynb$')  # library notebooks: they export advfilter/*.py
+LIBRARY = re.compile(r'^0[01][a-z]*_.*\.ipynb$')  # library notebooks: they export advfilter/*.py
 MANIFEST = 'SNAPSHOT.json'  # the results snapshot's manifest, in docs/snapshot/ (tools/snapshot.py)
 
 def notebooks(pattern:re.Pattern, nbs:Path=NBS, only:str='')->list:

@@ -21,7 +21,7 @@ from advfilter.device import setup_backends, autocast, bf16_supported, module_de
 from advfilter.attacks import AdvSet, pgd, EPS_M
 from advfilter.core import pixel_filter
 from advfilter.models import FiltDenoiser, AddDenoiser, MultiHeadFiltDenoiser, YNet, FusionNet, PAFilt, Denoised
-from advfilter import training, study
+from advfilter import training
 from advfilter.data import build_classifier, load_classifier
 
 SIZES = {  # per device kind: images, image side, U-Net width/n_down, batch, PGD steps, throughput batch
@@ -70,13 +70,13 @@ def check_training(clf, adv, sz, dev, amp):
 
 
 def check_reload_whitebox(clf, adv, sz, dev):
-    "Train a Filt(Limg) through `study.cached_model`, reload it from the cache onto `dev`, attack it white-box."
+    "Train a Filt(Limg) through `training.cached_model`, reload it from the cache onto `dev`, attack it white-box."
     tiny = dict(K=3, width=sz['width'], n_down=sz['n_down'])
     fit_kw = dict(epochs=1, batch_size=sz['batch'], device=str(dev), progress=False)
     fit = lambda m, ckpt_dir: training.train_denoiser(m, adv, ckpt_dir=ckpt_dir, **fit_kw)
-    first = study.cached_model(FiltDenoiser(**tiny), fit, fit_kw, adv, tag='gpu_check')
+    first = training.cached_model(FiltDenoiser(**tiny), fit, fit_kw, adv, tag='gpu_check')
     never = lambda m, ckpt_dir: (_ for _ in ()).throw(RuntimeError('the cached model was retrained'))
-    again = study.cached_model(FiltDenoiser(**tiny), never, fit_kw, adv, tag='gpu_check')
+    again = training.cached_model(FiltDenoiser(**tiny), never, fit_kw, adv, tag='gpu_check')
     same = all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
     out = {'reloaded_device': str(module_device(again)), 'reload_identical': same}
     try:

@@ -42,7 +42,7 @@ def test_nav_opens_a_section_for_a_kind_it_lacks(tmp_path):
                                                             ('Studies', ['02_a.ipynb'])]
 
 def test_notebook_kinds():
-    lib = ['00_core.ipynb', '00b_device.ipynb', '01g_cost.ipynb', '01y_gpu_ready.ipynb']
+    lib = ['00_core.ipynb', '00b_device.ipynb', '01g_cost.ipynb', '01y_gpu_ready.ipynb', '01ea_threat.ipynb', '01eb_denoisers.ipynb']
     study = ['02_empirical_study.ipynb', '05_adv_training.ipynb']
     assert all(common.LIBRARY.match(n) and not common.STUDY.match(n) for n in lib)
     assert all(common.STUDY.match(n) and not common.LIBRARY.match(n) for n in study)
