@@ -4,7 +4,7 @@
 
 # %% ../nbs/01d_evaluation.ipynb #3092eb57
 from __future__ import annotations
-import math
+import json, math
 from importlib import resources
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
@@ -15,7 +15,7 @@ from .attacks import EPS_TEST, AdvSet, check_eps, norm_eps
 __all__ = ['COLUMNS', 'CI_COLUMNS', 'OUTCOME_COLUMNS', 'METRICS', 'eps_label', 'normalise', 'wilson', 'paper_tables', 'denoise',
            'correct', 'accuracy', 'image_quality', 'accuracy_table', 'quality_table', 'compare_with_paper',
            'paper_style', 'interleave', 'side_by_side', 'plot_vs_eps', 'predicted_class', 'psnr_text', 'first_correct',
-           'table_problems', 'check_run_tables']
+           'table_problems', 'declared_grids', 'check_run_tables']
 
 # %% ../nbs/01d_evaluation.ipynb #e4005a68
 COLUMNS = ['table', 'group', 'method', 'metric', 'pgd_steps', 'eps', 'value']
@@ -326,14 +326,25 @@ def table_problems(df:pd.DataFrame, # a long results table as read from CSV
             out.append(f"{k[:4]} at pgd_steps={k[4]} lacks ε {[eps_label(e) for e in miss]}")
     return out
 
+# %% ../nbs/01d_evaluation.ipynb #2786b8bb
+def declared_grids(run_dir, # a run folder (with `config.json` and `tables/`)
+                  )->dict:
+    "The ε grid of each white-box table of a run whose config sets `eps_whitebox`: ε = 0 and those ε; {} otherwise."
+    p = Path(run_dir)/'config.json'
+    eps = json.loads(p.read_text()).get('config', {}).get('eps_whitebox') if p.exists() else None
+    if not eps: return {}
+    return {f.name: [0.0, *map(float, eps)] for f in sorted((Path(run_dir)/'tables').glob('*_whitebox*.csv'))
+            if not f.name.endswith('_outcomes.csv')}
+
 # %% ../nbs/01d_evaluation.ipynb #45a180cb
 def check_run_tables(run_dir, # a run folder (with `tables/`)
-                     grids:dict|None=None, # file name -> the ε its series must cover (e.g. a smaller white-box grid); others: EPS_TEST
+                     grids:dict|None=None, # file name -> the ε its series must cover; None: the run's own (`declared_grids`); others: EPS_TEST
                     )->str:
     "Check every long results table in `run_dir/tables/`; AssertionError with details, else a one-line summary."
     d = Path(run_dir)/'tables'
     assert d.is_dir(), f"{d} does not exist: the run saved no tables."
     checked, skipped, problems = [], [], []
+    grids = declared_grids(run_dir) if grids is None else grids
     for f in sorted(d.glob('*.csv')):
         if f.name.endswith('_outcomes.csv'): skipped.append(f.name); continue   # per-image outcomes, not a long table
         df = pd.read_csv(f, dtype={'eps': str})
