@@ -6,9 +6,11 @@ BIN   := $(VENV)/bin
 # Data root: the shared offline data beside the checkout when present, else ./data (downloads when online).
 ADVFILTER_DATA ?= $(if $(wildcard ../shared/data/cifar10),$(abspath ../shared/data),$(CURDIR)/data)
 export ADVFILTER_DATA
-# idle OpenMP threads sleep instead of spinning: a 2-core machine shared with other work slowed 5-16x without it
-OMP_WAIT_POLICY ?= PASSIVE
-export OMP_WAIT_POLICY
+# idle OpenMP threads spin briefly (10,000 rounds), then sleep. Measured on 2 cores (tools/bench_omp.py): a ResNet-20
+# gradient on 16 images takes 29-31 ms spinning vs 54 ms with OMP_WAIT_POLICY=PASSIVE (05's white-box stage: 68 s vs
+# 105 s); with a second such job on the same cores, PASSIVE is faster (48 ms vs 115 ms): there, set OMP_WAIT_POLICY=PASSIVE
+GOMP_SPINCOUNT ?= 10000
+export GOMP_SPINCOUNT
 ifeq ($(origin RUN), undefined)
 RUN := $(shell date +%Y%m%d-%H%M%S)# once: every line of a recipe names the same run
 endif

@@ -286,8 +286,9 @@ def _plan_05_robust(cfg, u, p)->list:
     for k in p['names']:
         per = u[f'{k}.fwd'] + p['at_steps'] * u[f'{k}.grad'] + u[f'{k}.train']
         pre = p['fpd_pre_epochs'] * (p['at_steps'] * u[f'{k}.grad'] + u[f'{k}.train']) if k == 'FPD' else 0
-        out.append(_stage(f'adversarial training {k}', 'adversarial training', p['at_n_train'] * (p['at_epochs'] * per + pre),
-                          key=f'at:{k}'))
+        n, ep = (p['at_n_train'], p['at_epochs']) if k == 'Adv' else (min(p['fd_fpd_n_train'], p['at_n_train']), p['fd_fpd_epochs'])
+        out.append(_stage(f'adversarial training {k}', 'adversarial training', n * (ep * per + pre), key=f'at:{k}',
+                          precision='bf16' if p['at_amp'] else 'fp32'))
     g = u['clf.grad'] + sum(u[f'{k}.grad'] for k in p['names'])
     out.append(_stage('robust-model report', 'robust report',
                       p['n_robust_eval'] * sum(p['robust_eval_steps']) * cfg.get('restarts_whitebox', 1) * g))

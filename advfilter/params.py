@@ -156,6 +156,7 @@ PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the stud
     'at_steps':        Param('Optional[int]', at_least(1), _N('PGD steps', 'at_steps 2')),
     'at_lr':           Param('Optional[float]', positive, 'a learning rate > 0, e.g. -p at_lr 0.01'),
     'at_batch_size':   Param('Optional[int]', at_least(1), _N('images per batch', 'at_batch_size 128')),
+    'at_amp':          Param('Optional[bool]', None, 'True or False (bf16 autocast for adversarial training)'),
     'fd_mode':         Param('Optional[str]', one_of(NL_MODES), f'use one of {list(NL_MODES)}'),
     'fpd_width':       Param('Optional[int]', at_least(1), _N('channels', 'fpd_width 16')),
     'fpd_pre_epochs':  Param('Optional[int]', at_least(0), 'a whole number >= 0, e.g. -p fpd_pre_epochs 1'),

@@ -16,6 +16,7 @@ from .evaluation import accuracy, accuracy_table, denoise
 from .data import predict, augment_batch
 from .whitebox import wilson_ci, ascending_attack, aa_attacks
 from .verdicts import binomial_tol
+from .device import bf16_supported
 from . import training
 
 # %% auto #0
@@ -485,7 +486,8 @@ ROBUST = {  # 05_adv_training's own parameters -> value per profile (joined with
     'at_steps':          dict(micro=1, smoke=1, paper=1),            # 1 = FGSM-RS (α = 1.25·ε); k > 1 = PGD-k (α = 2.5·ε/k)
     'at_lr':             dict(micro=0.02, smoke=0.05, paper=0.2),    # peak of the cyclic lr (Wong et al.: 0.2 from scratch)
     'at_batch_size':     dict(micro=16, smoke=128, paper=128),       # Wong et al.: 128
-    'fd_fpd_n_train':    dict(micro=32, smoke=2000, paper=49000),    # FD/FPD training images (the first of at_n_train's)
+    'at_amp':            dict(micro=True, smoke=True, paper=True),    # bf16 autocast of the training steps where the device has native bf16 (Wong et al.: mixed precision); checks and evaluation fp32
+    'fd_fpd_n_train':    dict(micro=32, smoke=1000, paper=49000),    # FD/FPD training images (the first of at_n_train's)
     'fd_fpd_epochs':     dict(micro=1, smoke=1, paper=15),           # FD/FPD epochs; at_init='pretrained': fine-tuned from Adv
     'fd_fpd_lr':         dict(micro=0.002, smoke=0.002, paper=0.2),  # FD/FPD peak cyclic lr (paper: at_lr; fine-tuning from Adv: small)
     'fd_mode':           dict(micro='gaussian', smoke='gaussian', paper='gaussian'),  # FD non-local weighting (Xie et al.'s best)
@@ -495,7 +497,7 @@ ROBUST = {  # 05_adv_training's own parameters -> value per profile (joined with
     'n_sweep':           dict(micro=8, smoke=32, paper=1000),        # test images of the step sweep
     'n_robust_eval':     dict(micro=16, smoke=200, paper=1000),      # held-out test images of the robust models' report
     'robust_eval_steps': dict(micro=[2, 4], smoke=[5, 20], paper=[20, 100]),  # white-box PGD steps of that report (8/255)
-    'eps_whitebox':      dict(micro=[0.01, 0.1, 0.5], smoke=[0.01, 0.1, 0.5], paper=None),  # ε attacked white-box (None: all 12); 8/255 always (RobustBench's)
+    'eps_whitebox':      dict(micro=[0.01, 0.1, 0.5], smoke=[0.1, 0.5], paper=None),  # ε attacked white-box (None: all 12); 8/255 always (RobustBench's)
 }
 
 # %% ../nbs/01f_robust.ipynb #r5c01
@@ -525,10 +527,14 @@ def robust_model_rows(kind:str, # the rows' model label ('standard', 'Adv', ...)
                      )->list:
     "A model alone under white-box attack at ε: its clean, PGD-k (each k) and AutoAttack `report_row`s, as RobustBench reports it."
     arch = arch or getattr(model, 'config', {}).get('name', kind)
-    rows = [report_row(kind, arch, 'clean', 0, predict(model, x) == y, eps)]
+    ok = predict(model, x) == y   # RobustBench's rule: only images classified right are attacked, the rest count as wrong
+    rows = [report_row(kind, arch, 'clean', 0, ok, eps)]
     for s in pgd_steps:
-        xa = pgd(model, x, y, eps, steps=s, restarts=restarts, seed=seed, backend='native', rel_stepsize=2.5 / s)
-        rows.append(report_row(kind, arch, f'PGD-{s} white-box', s, predict(model, xa) == y, eps))
+        c = ok.clone()
+        if ok.any():
+            xa = pgd(model, x[ok], y[ok], eps, steps=s, restarts=restarts, seed=seed, backend='native', rel_stepsize=2.5 / s)
+            c[ok] = predict(model, xa) == y[ok]
+        rows.append(report_row(kind, arch, f'PGD-{s} white-box', s, c, eps))
     res = ascending_attack(model, x, y, [eps], aa_attacks(**aa))
     iters = aa.get('iters', 100) if aa.get('version') == 'custom' else 100
     return rows + [report_row(kind, arch, f"AutoAttack ({aa.get('version', 'standard')})", iters, list(res['correct'].values())[-1], eps)]
@@ -608,5 +614,7 @@ def robust_classifier(kind:str, # 'Adv', 'FPD' or 'FD' (Tables 5, 6, 7)
                    'FPD': ({'name': robust_name('fpd', arch), 'width': cfg['fpd_width']}, {'pre_epochs': cfg['fpd_pre_epochs']}),
                    'FD': ({'name': robust_name('fd', arch), 'mode': cfg['fd_mode']}, {})}[kind]
     ep, lr = (cfg['at_epochs'], cfg['at_lr']) if kind == 'Adv' else (cfg['fd_fpd_epochs'], cfg['fd_fpd_lr'])
+    amp = {'amp': True} if cfg['at_amp'] and bf16_supported(pick_device(cfg['device'])) else {}   # fp32 runs keep their cache keys
+    if cfg['at_amp'] and not amp: print(f"at_amp: no native bf16 on {pick_device(cfg['device'])}: {kind} trains in fp32")
     return cached_robust(name, data, init=init, tag=f'{kind}-{arch}', **extra, eps=EPS_AT, steps=cfg['at_steps'],
-                         batch_size=cfg['at_batch_size'], check=check, seed=cfg['seed'], device=cfg['device'], epochs=ep, lr=lr)
+                         batch_size=cfg['at_batch_size'], check=check, seed=cfg['seed'], device=cfg['device'], epochs=ep, lr=lr, **amp)
