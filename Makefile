@@ -8,7 +8,8 @@ ADVFILTER_DATA ?= $(if $(wildcard ../shared/data/cifar10),$(abspath ../shared/da
 export ADVFILTER_DATA
 # idle OpenMP threads spin briefly (10,000 rounds), then sleep. Measured on 2 cores (tools/bench_omp.py): a ResNet-20
 # gradient on 16 images takes 29-31 ms spinning vs 54 ms with OMP_WAIT_POLICY=PASSIVE (05's white-box stage: 68 s vs
-# 105 s); with a second such job on the same cores, PASSIVE is faster (48 ms vs 115 ms): there, set OMP_WAIT_POLICY=PASSIVE
+# 105 s); with a second such job on the same cores, sleeping at once is faster (48 ms vs 115 ms): there, run
+# `make ... GOMP_SPINCOUNT=0` (an exported GOMP_SPINCOUNT overrides OMP_WAIT_POLICY=PASSIVE's spin count)
 GOMP_SPINCOUNT ?= 10000
 export GOMP_SPINCOUNT
 ifeq ($(origin RUN), undefined)

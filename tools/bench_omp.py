@@ -9,6 +9,7 @@ import argparse, os, subprocess, sys, time
 
 SETTINGS = {'spin 10,000 (Makefile default)': {'GOMP_SPINCOUNT': '10000'},
             'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'},
+            'GOMP_SPINCOUNT=0 (make ... GOMP_SPINCOUNT=0)': {'GOMP_SPINCOUNT': '0'},
             'libgomp default': {}}
 
 def step_ms(batch:int, n:int)->float:
@@ -39,4 +40,4 @@ if __name__ == '__main__':
     for name, env in SETTINGS.items():
         for jobs in (1, 2):
             r = run(env, jobs)
-            print(f'{name:32s} {jobs} job{"s" if jobs > 1 else " "}: ' + ', '.join(f'{a} | {b}' for a, b in r), flush=True)
+            print(f'{name:44s} {jobs} job{"s" if jobs > 1 else " "}: ' + ', '.join(f'{a} | {b}' for a, b in r), flush=True)
