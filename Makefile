@@ -6,12 +6,12 @@ BIN   := $(VENV)/bin
 # Data root: the shared offline data beside the checkout when present, else ./data (downloads when online).
 ADVFILTER_DATA ?= $(if $(wildcard ../shared/data/cifar10),$(abspath ../shared/data),$(CURDIR)/data)
 export ADVFILTER_DATA
-# idle OpenMP threads spin briefly (10,000 rounds), then sleep. Measured on 2 cores (tools/bench_omp.py): a ResNet-20
-# gradient on 16 images takes 29-31 ms spinning vs 54 ms with OMP_WAIT_POLICY=PASSIVE (05's white-box stage: 68 s vs
-# 105 s); with a second such job on the same cores, sleeping at once is faster (48 ms vs 115 ms): there, run
-# `make ... GOMP_SPINCOUNT=0` (an exported GOMP_SPINCOUNT overrides OMP_WAIT_POLICY=PASSIVE's spin count)
-GOMP_SPINCOUNT ?= 10000
+# OpenMP's idle-thread spin (GOMP_SPINCOUNT=10000) and the threads per process come from the library itself
+# (advfilter.threads: `import advfilter` sets the spin before torch loads; busy runs share the cores), so papermill and
+# JupyterLab get them too. `make ... GOMP_SPINCOUNT=0` still overrides the spin (tools/bench_omp.py prints both).
+ifdef GOMP_SPINCOUNT
 export GOMP_SPINCOUNT
+endif
 ifeq ($(origin RUN), undefined)
 RUN := $(shell date +%Y%m%d-%H%M%S)# once: every line of a recipe names the same run
 endif

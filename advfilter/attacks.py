@@ -14,6 +14,7 @@ import foolbox as fb
 from tqdm.auto import tqdm
 from .runs import atomic_write, atomic_json, sha256_file, sha256_json, repo_root, cache_root, cache_lock
 from .data import classifier_id   # what identifies the attacked classifier
+from .threads import share_cores
 
 # %% auto #0
 __all__ = ['EPS_TRAIN', 'EPS_TEST', 'EPS_M', 'FORMAT', 'norm_eps', 'check_eps', 'frozen', 'seeded', 'pgd', 'fgsm', 'AdvSet',
@@ -360,6 +361,7 @@ def generate_adversarial_set(model:nn.Module, # classifier (threat model) in eva
         man = _open_cache(d, params, repair)
         todo = [(n, k, e) for n, (t, k, e) in _chunk_files(params).items() if n not in man['files']]
         for n, k, e in tqdm(todo, desc=f'PGD({steps}) -> {d.name}', unit='chunk', disable=not progress):
+            share_cores()
             s = slice(k * chunk_size, (k + 1) * chunk_size) if k is not None else slice(None)
             if n == 'labels.npy': arr = ds.y.long().numpy()
             elif e is None: arr = ds.x[s].float().numpy()

@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from .runs import atomic_write, atomic_torch_save, sha256_file, sha256_weights, repo_root, pick_device
 from .device import module_device   # the project's one device helper
+from .threads import share_cores   # threads per process when several runs share the cores
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'SVHN_CLASSES', 'NPZ_SPLITS', 'IMG_EXTS', 'DATASETS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CIFAR_MEAN',
@@ -448,6 +449,7 @@ def predict(model:nn.Module, # a classifier on [0,1] images
     "Predicted labels, int64 (N,) on the CPU, computed in batches without gradients."
     x = x.x if isinstance(x, ImageSet) else x
     dev = module_device(model)
+    share_cores()
     with torch.no_grad(): out = [model(x[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
 

@@ -54,7 +54,8 @@ def train_variant(name:str, # a key of VARIANTS, e.g. 'Filt(Limg)'
                     sem_layer=cfg['sem_layer'] if loss == 'sem' else None)
     fit = lambda m, ckpt_dir: training.train_denoiser(m, train_adv, classifier=clf, ckpt_dir=ckpt_dir, **kw)
     set_seed(cfg.get('seed', 0))   # the initial weights depend on the seed only
-    return cached_model(make_model(kind, cfg), fit, {**kw, 'classifier': clf.advfilter_id}, train_adv, tag=name)
+    return cached_model(make_model(kind, cfg), fit, {**kw, 'classifier': clf.advfilter_id}, train_adv, tag=name,
+                        cache_policy=cfg.get('cache_policy', 'retrain'))
 
 # %% ../nbs/01eb_denoisers.ipynb #9c88e84f
 N_HEADS = 4   # Sec. 3.4: one head per decade of ε, 1e-4 ... 0.5 (`training.head_eps`)
@@ -69,7 +70,7 @@ def train_multihead_filt(cfg:dict, # the study config
     fit = lambda m, ckpt_dir: training.train_multihead(m, train_adv, ckpt_dir=ckpt_dir, **kw)
     set_seed(cfg.get('seed', 0))   # the initial weights depend on the seed only
     return cached_model(make_model('MultiHeadFiltDenoiser', cfg, n_heads=n_heads), fit, {**kw, 'trainer': 'train_multihead'},
-                        train_adv, tag='Multi-head-Filt(Limg)')
+                        train_adv, tag='Multi-head-Filt(Limg)', cache_policy=cfg.get('cache_policy', 'retrain'))
 
 # %% ../nbs/01eb_denoisers.ipynb #6217d153
 def train_pafilt(cfg:dict, # study config (sizes, fusion_target, fusion_hidden, fusion_epochs, fusion_ce_clip)
@@ -81,10 +82,10 @@ def train_pafilt(cfg:dict, # study config (sizes, fusion_target, fusion_hidden, 
     set_seed(cfg.get('seed', 0)); ynet = make_model('YNet', cfg)
     ynet_key = model_key(ynet, ynet_kw, train_adv)
     ynet = cached_model(ynet, lambda m, ckpt_dir: training.train_ynet(m, train_adv, ckpt_dir=ckpt_dir, **ynet_kw),
-                        ynet_kw, train_adv, tag='PA-Filt-YNet')
+                        ynet_kw, train_adv, tag='PA-Filt-YNet', cache_policy=cfg.get('cache_policy', 'retrain'))
     fusion_kw = {**fit_kwargs(cfg, target=cfg['fusion_target'], ce_clip=cfg['fusion_ce_clip'] or None),
                  'epochs': cfg['fusion_epochs']}
     key = {**fusion_kw, 'classifier': clf.advfilter_id, 'ynet': {'key': ynet_key, 'sha256': sha256_weights(ynet, as_float=True, n=16)}}
     set_seed(cfg.get('seed', 0)); pafilt = PAFilt(ynet, FusionNet(cfg['fusion_hidden']))
     return cached_model(pafilt, lambda m, ckpt_dir: training.train_fusion(m, train_adv, clf, ckpt_dir=ckpt_dir, **fusion_kw),
-                        key, train_adv, tag='PA-Filt-fusion')
+                        key, train_adv, tag='PA-Filt-fusion', cache_policy=cfg.get('cache_policy', 'retrain'))

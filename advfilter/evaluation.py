@@ -15,7 +15,7 @@ from .attacks import EPS_TEST, AdvSet, check_eps, norm_eps
 __all__ = ['COLUMNS', 'CI_COLUMNS', 'OUTCOME_COLUMNS', 'METRICS', 'eps_label', 'normalise', 'wilson', 'paper_tables', 'denoise',
            'correct', 'accuracy', 'image_quality', 'accuracy_table', 'quality_table', 'compare_with_paper',
            'paper_style', 'interleave', 'side_by_side', 'plot_vs_eps', 'predicted_class', 'psnr_text', 'first_correct',
-           'table_problems', 'declared_grids', 'check_run_tables']
+           'plot_uncertainty_grid', 'table_problems', 'declared_grids', 'check_run_tables']
 
 # %% ../nbs/01d_evaluation.ipynb #e4005a68
 COLUMNS = ['table', 'group', 'method', 'metric', 'pgd_steps', 'eps', 'value']
@@ -293,6 +293,32 @@ def first_correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
     "Index of the first image `classifier` gets right (0 when none): the image Figures 2–4 draw."
     right = correct(classifier, x, y).nonzero().flatten()
     return int(right[0]) if len(right) else 0
+
+# %% ../nbs/01d_evaluation.ipynb #03691da0
+def plot_uncertainty_grid(images:torch.Tensor, # the attacked image at each ε (n,3,H,W), [0,1], any device
+                          eps:list, # the n ε, in the order of `images`
+                          maps:dict, # row name -> (n,1,H,W) uncertainty maps of those images
+                          titles:list|None=None, # one title per image (None: 'ε=<ε>')
+                         ):
+    "Figure 2's grid: images on top, one map per ε below in each row, each row's colour bar in its own column; the figure."
+    import matplotlib.pyplot as plt
+    n = len(eps)
+    bad = {k: len(u) for k, u in maps.items() if len(u) != n}
+    if len(images) != n or bad: raise ValueError(f"{n} ε but {len(images)} images and maps {bad or 'of the same length'}: give one image and one map per ε.")
+    fig, axes = plt.subplots(1 + len(maps), n + 1, figsize=(2.1 * n + 0.5, 2.2 * (1 + len(maps))), squeeze=False,
+                             gridspec_kw=dict(width_ratios=[1] * n + [0.08]))
+    for j in range(n):
+        axes[0, j].imshow(images[j].detach().cpu().permute(1, 2, 0).clamp(0, 1))
+        axes[0, j].set_title(titles[j] if titles else f'ε={eps_label(eps[j])}', fontsize=9)
+    axes[0, n].axis('off')
+    for i, (name, u) in enumerate(maps.items(), 1):
+        u = u.detach().float().cpu()
+        lo, hi = np.percentile(u.numpy(), [1, 99])   # one robust colour scale per row
+        for j in range(n): im = axes[i, j].imshow(u[j, 0], cmap='magma', vmin=lo, vmax=hi)
+        axes[i, 0].set_ylabel(name, fontsize=9)
+        fig.colorbar(im, cax=axes[i, n])
+    for ax in axes[:, :n].flat: ax.set_xticks([]); ax.set_yticks([])
+    return fig
 
 # %% ../nbs/01d_evaluation.ipynb #b0792c41
 def _ci_problems(d:pd.DataFrame)->list:

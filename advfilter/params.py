@@ -8,7 +8,7 @@ import math, re
 from dataclasses import dataclass
 from typing import Callable
 import torch, yaml
-from .runs import PROFILES, resolve, check_params, params_of
+from .runs import PROFILES, CACHE_POLICIES, resolve, check_params, params_of
 from .attacks import EPS_TRAIN, EPS_TEST
 from .data import CLASSIFIERS, TORCHVISION
 from .study import STUDY, SOURCES
@@ -177,6 +177,7 @@ PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the stud
     'run':             Param('Optional[str]', run_name, 'a folder name such as -p run my-run (None: a timestamp)'),
     'out_dir':         Param('Optional[str]', lambda v: None if v.strip() else 'must not be empty', 'a folder path, or None for outputs/<notebook>/<run>'),
     'resume':          Param('bool', None, 'True or False'),
+    'cache_policy':    Param('str', one_of(CACHE_POLICIES), f'use one of {list(CACHE_POLICIES)}, e.g. -p cache_policy strict'),
 }
 
 # %% ../nbs/01j_params.ipynb #e13b4ef9

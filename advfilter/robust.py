@@ -8,7 +8,8 @@ import dataclasses, hashlib, json, math, sys
 from functools import partial
 from pathlib import Path
 import pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-from .runs import cache_root, atomic_torch_save, sha256_file, sha256_json, pick_device
+from .runs import (cache_root, atomic_torch_save, sha256_file, sha256_json, pick_device, check_manifest,
+                           write_manifest, set_aside)
 from .data import (ImageSet, CLASSIFIERS, register_classifier, CIFAR_MEAN, CIFAR_STD, Normalized, build_classifier, freeze, data_root,
                             load_dataset)
 from .attacks import AdvSet, pgd, check_eps, classifier_id
@@ -341,11 +342,16 @@ def _fit_id(fit_kw:dict)->dict:
     return out
 
 # %% ../nbs/01f_robust.ipynb #c850fce5s3
+def _entry_files(d:Path)->list:
+    "The files of a robust-model cache entry that its manifest covers (the ones present)."
+    return [f for f in (d/'final.pt', d/'last.pt', d/'best.pt', d/'restorer'/'last.pt') if f.exists()]
+
 def cached_robust(name:str|dict, # `build_robust` name or config
                   ds:ImageSet, # adversarial-training images
                   init:nn.Module|None=None, # a trained classifier to start from (`init_from`); None: random weights
                   pre_epochs:int=0, # FPD only: restorer pre-training epochs (phase 1, `pretrain_restorer`)
                   tag:str|None=None, # readable prefix of the cache folder (None: the model's name)
+                  cache_policy:str='retrain', # an entry that fails its manifest: 'retrain' (said loudly) | 'strict' (stop)
                   **fit_kw, # `adversarial_training` settings (eps, steps, epochs, lr, batch_size, check, seed, device, ...)
                  )->nn.Module:
     "Adversarially train a robust classifier once, cached under `cache_root()/'models'`; frozen, with `.history`, `.checkpoint`."
@@ -353,6 +359,7 @@ def cached_robust(name:str|dict, # `build_robust` name or config
     key = {'model': model.config, 'data': _ds_id(ds), 'init': None if init is None else classifier_id(init),
            'pre_epochs': pre_epochs, **_fit_id(fit_kw)}
     d = training.model_dir(f"{tag or model.config['name']}-AT", _key(key))   # the project's model cache
+    if (d/'final.pt').exists() and not check_manifest(d/'manifest.json', _entry_files(d), cache_policy): set_aside(d)
     if init is not None: init_from(model, init)
     if pre_epochs:
         if not isinstance(model, FPD): raise ValueError("pre_epochs is for FPD models (restorer pre-training).")
@@ -363,6 +370,7 @@ def cached_robust(name:str|dict, # `build_robust` name or config
     if not model.checkpoint.exists():
         atomic_torch_save({'config': model.config, 'model': model.state_dict(), 'history': model.history,
                            'selected_epoch': model.selected_epoch, 'key': key}, model.checkpoint)
+        write_manifest(d/'manifest.json', _entry_files(d), key)
     model.advfilter_id = {'name': model.config['name'], 'sha256': sha256_file(model.checkpoint)}
     return freeze(model)
 
@@ -431,14 +439,25 @@ def robustbench_files(name:str, # a RobustBench model name, e.g. 'Wong2020Fast'
     return [Path(f'{base}_m{i}.pt') for i in range(len(ids))] if isinstance(ids, list) else [base]
 
 # %% ../nbs/01f_robust.ipynb #41d2dfeb
+def _check_robustbench(name:str, files:list, download:bool, policy:str):
+    "RobustBench's weight files against the manifest written at their first use: set aside to be downloaded again, or stop."
+    man = files[0].with_name(f'{name}.manifest.json')
+    if not man.exists() or not all(f.exists() for f in files): return
+    fix = (None if download else "download them again on a machine with internet access "
+           "(`load_robustbench(..., download=True)`) and copy them here, or restore the file(s)")
+    if check_manifest(man, files, policy if download else 'strict', fix): return
+    for f in files: set_aside(f)
+
 def load_robustbench(name:str, # a RobustBench model name, e.g. 'Wong2020Fast'
                      dataset:str='cifar10', threat_model:str='Linf', # RobustBench's dataset and threat model
                      root=None, # data root; the weights live under `<root>/weights/robustbench/`
                      device='cpu', # where to put it ('auto': CUDA when present)
                      download:bool=False, # let RobustBench download a missing file (needs the internet)
+                     cache_policy:str='retrain', # files that fail their manifest: download again ('retrain', with `download`) | stop
                     )->nn.Module:
     "A RobustBench zoo model via RobustBench's `load_model`: [0,1] inputs, eval mode, frozen, `advfilter_id` set."
     files = robustbench_files(name, dataset, threat_model, root)
+    _check_robustbench(name, files, download, cache_policy)
     missing = [f for f in files if not f.exists()]
     if missing and not download:
         raise FileNotFoundError(
@@ -449,6 +468,8 @@ def load_robustbench(name:str, # a RobustBench model name, e.g. 'Wong2020Fast'
     from robustbench.utils import load_model
     model = load_model(name, model_dir=str(files[0].parents[2]), dataset=dataset, threat_model=threat_model)
     model.config = {'name': f'robustbench:{name}', 'dataset': dataset, 'threat_model': threat_model}
+    man = files[0].with_name(f'{name}.manifest.json')
+    if not man.exists(): write_manifest(man, files, model.config)   # first use: later loads are checked against it
     model.advfilter_id = {'name': f'robustbench:{dataset}/{threat_model}/{name}',
                           'sha256': _key([sha256_file(f) for f in files]) if len(files) > 1 else sha256_file(files[0])}
     return freeze(model).to(pick_device(device))
@@ -616,5 +637,5 @@ def robust_classifier(kind:str, # 'Adv', 'FPD' or 'FD' (Tables 5, 6, 7)
     ep, lr = (cfg['at_epochs'], cfg['at_lr']) if kind == 'Adv' else (cfg['fd_fpd_epochs'], cfg['fd_fpd_lr'])
     amp = {'amp': True} if cfg['at_amp'] and bf16_supported(pick_device(cfg['device'])) else {}   # fp32 runs keep their cache keys
     if cfg['at_amp'] and not amp: print(f"at_amp: no native bf16 on {pick_device(cfg['device'])}: {kind} trains in fp32")
-    return cached_robust(name, data, init=init, tag=f'{kind}-{arch}', **extra, eps=EPS_AT, steps=cfg['at_steps'],
+    return cached_robust(name, data, init=init, tag=f'{kind}-{arch}', cache_policy=cfg.get('cache_policy', 'retrain'), **extra, eps=EPS_AT, steps=cfg['at_steps'],
                          batch_size=cfg['at_batch_size'], check=check, seed=cfg['seed'], device=cfg['device'], epochs=ep, lr=lr, **amp)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_runs.ipynb #586c51af
 from __future__ import annotations
-import ast, hashlib, json, os, platform, random, re, socket, subprocess, sys, tempfile, time, traceback
+import ast, hashlib, json, os, platform, random, re, socket, subprocess, sys, tempfile, threading, time, traceback
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -12,10 +12,11 @@ import torch
 from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['PROFILES', 'STATUSES', 'atomic_write', 'atomic_torch_save', 'atomic_json', 'sha256_file', 'sha256_json',
-           'sha256_weights', 'repo_root', 'pick_device', 'cache_root', 'set_seed', 'env_info', 'resolve',
-           'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed', 'unwatch_cells', 'watch_cells',
-           'RunFolder', 'cache_lock', 'follow_stages']
+__all__ = ['PROFILES', 'STATUSES', 'HEARTBEAT_S', 'STALE_S', 'CACHE_POLICIES', 'atomic_write', 'atomic_torch_save', 'atomic_json',
+           'sha256_file', 'sha256_json', 'sha256_weights', 'repo_root', 'pick_device', 'cache_root', 'set_seed',
+           'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed',
+           'unwatch_cells', 'watch_cells', 'RunFolder', 'resume_note', 'cache_lock', 'write_manifest', 'CacheMismatch',
+           'check_manifest', 'set_aside', 'follow_stages']
 
 # %% ../nbs/00a_runs.ipynb #9910addf
 def atomic_write(path, # the file to (re)write
@@ -169,16 +170,37 @@ def params_of(ns:dict, # the notebook's `globals()`
     return {n: ns[n] for n in _assigned(cells[-1])}
 
 # %% ../nbs/00a_runs.ipynb #35972a6f
-STATUSES = ('running', 'completed', 'failed')
+STATUSES = ('running', 'completed', 'failed')  # what a run writes; readers also report 'interrupted' (see `read_status`)
+HEARTBEAT_S = 30.   # a running run rewrites the `heartbeat` (seconds since the epoch) of its status.json this often
+STALE_S = 300.      # a run on another host whose heartbeat is older than this is reported 'interrupted'
+_STATUS_LOCK = threading.RLock()   # one status write at a time in a process (the heartbeat thread and the notebook)
 
 def _now()->str: return time.strftime('%Y-%m-%dT%H:%M:%S')
 
 # %% ../nbs/00a_runs.ipynb #b9012483
-def read_status(path, # the run folder
-               )->dict|None:
-    "The `status.json` of run folder `path`, or None when it has none."
+def _alive(st:dict)->bool:
+    "Whether the process of a `running` status is another live process on this machine."
+    if st.get('host') != socket.gethostname() or st.get('pid') in (None, os.getpid()): return False
+    try: os.kill(int(st['pid']), 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+def _still_running(st:dict)->bool:
+    "Whether a `running` status has a live writer: this process, a live pid on this host, else a fresh heartbeat."
+    if st.get('host') == socket.gethostname(): return st.get('pid') == os.getpid() or _alive(st)
+    return time.time() - float(st.get('heartbeat') or 0) < STALE_S
+
+def _raw_status(path)->dict|None:
     f = Path(path)/'status.json'
     return json.loads(f.read_text()) if f.exists() else None
+
+def read_status(path, # the run folder
+               )->dict|None:
+    "The `status.json` of run folder `path` (None when it has none); a `running` one whose process is gone reads `interrupted`."
+    st = _raw_status(path)
+    if st and st.get('status') == 'running' and not _still_running(st):
+        st = {**st, 'status': 'interrupted', 'recorded_status': 'running'}
+    return st
 
 # %% ../nbs/00a_runs.ipynb #e689bca6
 def write_status(path, # the run folder
@@ -187,9 +209,12 @@ def write_status(path, # the run folder
                 )->dict:
     "Write run folder `path`'s `status.json` atomically, keeping its earlier fields (`started`, ...) but any old error."
     if status not in STATUSES: raise ValueError(f"status must be one of {STATUSES}, got {status!r}.")
-    old = {k: v for k, v in (read_status(path) or {}).items() if k not in ('error', 'traceback')}
-    st = {**old, 'status': status, 'updated': _now(), 'pid': os.getpid(), 'host': socket.gethostname(), **info}
-    atomic_json(st, Path(path)/'status.json'); return st
+    with _STATUS_LOCK:
+        old = {k: v for k, v in (_raw_status(path) or {}).items() if k not in ('error', 'traceback')}
+        st = {**old, 'status': status, 'updated': _now(), 'heartbeat': time.time(), 'pid': os.getpid(),
+              'host': socket.gethostname(), **info}
+        atomic_json(st, Path(path)/'status.json')
+    return st
 
 # %% ../nbs/00a_runs.ipynb #f8b35006
 def mark_failed(path, # a run folder
@@ -221,8 +246,22 @@ def watch_cells(rf, # a `RunFolder` (anything with `.fail(exception)`)
         if err is not None: rf.fail(err)
     ip.events.register('post_run_cell', cb); _WATCHED.append((ip, cb)); return True
 
+# %% ../nbs/00a_runs.ipynb #cf12f1c0
+class _Heartbeat(threading.Thread):
+    "A daemon thread that rewrites a running run's heartbeat every `every` seconds; it stops once the run is not running."
+    def __init__(self, path, every:float=HEARTBEAT_S):
+        super().__init__(daemon=True, name='advfilter-heartbeat')
+        self.path, self.every, self.stopped = Path(path), every, threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.every):
+            with _STATUS_LOCK:
+                st = _raw_status(self.path) or {}
+                if st.get('status') != 'running' or st.get('pid') != os.getpid(): return
+                write_status(self.path, 'running')
+
 # %% ../nbs/00a_runs.ipynb #22730359
-_VOLATILE = {'resume', 'run', 'out_dir', 'device'}  # may change between a run and its resumption
+_VOLATILE = {'resume', 'run', 'out_dir', 'device', 'cache_policy'}  # may change between a run and its resumption
 
 class RunFolder:
     "A run's output folder: `config.json`, `status.json`, and `tables/`, `figures/`, `ckpt/`, `logs/` made on first write."
@@ -241,6 +280,7 @@ class RunFolder:
         self.notebook, self.config = notebook, config
         atomic_json({'notebook': notebook, 'run': self.run, 'config': config, 'env': env_info(), 'started': _now()}, cfg_file)
         write_status(self.path, 'running', started=_now(), **({'resumed_from': prev.get('status')} if prev else {}))
+        self.heartbeat = _Heartbeat(self.path); self.heartbeat.start()
         if watch: watch_cells(self)
 
     def _check_resume(self, cfg_file, config, resume)->dict:
@@ -254,6 +294,7 @@ class RunFolder:
         st = read_status(self.path) or {}
         if st.get('status') == 'running' and _alive(st):
             raise RuntimeError(f"{self.path} is still running (pid {st['pid']} on {st['host']}): wait for it, or stop it first.")
+        print(resume_note(self.path, st), flush=True)
         return st
 
     tables  = property(lambda self: self.path/'tables')
@@ -264,12 +305,17 @@ class RunFolder:
     def __repr__(self): return f"RunFolder({self.path})"
 
 # %% ../nbs/00a_runs.ipynb #23899884
-def _alive(st:dict)->bool:
-    "Whether the process of a `running` status is another live process on this machine."
-    if st.get('host') != socket.gethostname() or st.get('pid') in (None, os.getpid()): return False
-    try: os.kill(int(st['pid']), 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
+def resume_note(path, # the run folder being resumed
+                st:dict, # its status (`read_status`)
+               )->str:
+    "What `resume=True` continues: the run's last status and time, the stages it had timed and the tables it had written."
+    path = Path(path)
+    stages = [k for k in (json.loads((path/'timing.json').read_text()) if (path/'timing.json').exists() else {}) if k != 'total']
+    tables = sorted(p.stem for p in (path/'tables').glob('*.csv')) if (path/'tables').is_dir() else []
+    return (f"Resuming {path}: it was {st.get('status', 'unknown')} (pid {st.get('pid')} on {st.get('host')}, "
+            f"last written {st.get('updated')}); stages it had timed: {stages or 'none'}; tables it had written: "
+            f"{len(tables)}. The notebook runs again from the top: cached adversarial sets and trained models load "
+            "from the cache, a training interrupted mid-way continues from its last checkpoint, and each table is rewritten.")
 
 # %% ../nbs/00a_runs.ipynb #3f5633b4
 def _save_table(self, df, name:str)->Path:
@@ -322,6 +368,74 @@ def cache_lock(path, # the cache entry (file or folder) to guard
         lock.acquire(timeout=timeout)
     try: yield p
     finally: lock.release()
+
+# %% ../nbs/00a_runs.ipynb #d901c221
+CACHE_POLICIES = ('retrain', 'strict')  # a cache entry that fails its manifest: recompute it (said loudly) | stop with the fix
+
+def _versions()->dict:
+    "The library versions a cache entry records."
+    import advfilter
+    return {'python': sys.version.split()[0], 'torch': torch.__version__, 'numpy': np.__version__,
+            'advfilter': advfilter.__version__}
+
+def write_manifest(path, # the manifest file, e.g. `<entry>/manifest.json`
+                   files:list, # the entry's files; recorded by their path relative to the manifest's folder
+                   key, # what determines the entry (its settings, JSON)
+                  )->dict:
+    "Record each file's sha256, the entry's key and the library versions in `path`, atomically (after the files)."
+    base = Path(path).parent
+    man = {'format': 1, 'files': {Path(f).relative_to(base).as_posix(): sha256_file(f) for f in files},
+           'key': key, 'versions': _versions(), 'created': _now()}
+    atomic_json(man, path)
+    return man
+
+# %% ../nbs/00a_runs.ipynb #16c8cc9b
+class CacheMismatch(RuntimeError):
+    "A cache entry whose files do not match its manifest (with `cache_policy='strict'`)."
+
+def _mismatch(path, files:list)->str|None:
+    "What is wrong with the entry of manifest `path` and its `files`, or None when every file matches."
+    path, base = Path(path), Path(path).parent
+    if not path.exists(): return f"{path.name} is missing (an entry made by an older advfilter, or one never completed)"
+    try: rec = json.loads(path.read_text())['files']
+    except (json.JSONDecodeError, KeyError, TypeError): return f"{path} is not a valid manifest"
+    for f in files:
+        name = Path(f).relative_to(base).as_posix()
+        if name not in rec: return f"{name} is not recorded in {path.name}"
+        if not Path(f).exists(): return f"{name} is missing"
+        got = sha256_file(f)
+        if got != rec[name]: return f"{name} has sha256 {got[:12]}… but {path.name} records {rec[name][:12]}… (changed or corrupted)"
+    return None
+
+# %% ../nbs/00a_runs.ipynb #5f5629bd
+def check_manifest(path, # the entry's manifest file
+                   files:list, # the entry's files that must match it
+                   policy:str='retrain', # one of CACHE_POLICIES
+                   fix:str|None=None, # the fix `'strict'` names (None: recompute the entry by moving it away)
+                  )->bool:
+    "True when every file matches the manifest; else False after a loud warning (`'retrain'`), or `CacheMismatch` (`'strict'`)."
+    if policy not in CACHE_POLICIES: raise ValueError(f"cache_policy must be one of {CACHE_POLICIES}, got {policy!r}.")
+    problem = _mismatch(path, files)
+    if problem is None: return True
+    where = Path(path).parent
+    if policy == 'strict':
+        fix = fix or (f"delete or move {where} so that it is recomputed, or run with cache_policy 'retrain' "
+                      "(-p cache_policy retrain)")
+        raise CacheMismatch(f"Cache entry {where}: {problem}. Fix: {fix}.")
+    print(f"WARNING — cache entry {where}: {problem}. It is set aside and recomputed (cache_policy 'retrain').",
+          file=sys.stderr, flush=True)
+    return False
+
+# %% ../nbs/00a_runs.ipynb #b4380544
+def set_aside(path, # a cache entry (folder or file) that failed its manifest
+             )->Path|None:
+    "Move `path` to `<path>.corrupt-<time>` beside it (nothing is deleted); the new place, or None when there was nothing."
+    p = Path(path)
+    if not p.exists(): return None
+    dest = p.with_name(f"{p.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    os.replace(p, dest)
+    print(f"         the corrupted entry is kept at {dest}", file=sys.stderr, flush=True)
+    return dest
 
 # %% ../nbs/00a_runs.ipynb #8bfce463
 _REPR = re.compile(r'^<[\w.]+( object| at 0x[0-9a-f]+|\s+size [^>]*)>\s*$')  # '<Figure size 700x300 with 1 Axes>', '<...Styler at 0x7f..>'

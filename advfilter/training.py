@@ -15,12 +15,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.meta import delegates
 from tqdm.auto import tqdm
-from .runs import atomic_torch_save, atomic_write, pick_device, cache_root, cache_lock, sha256_json
+from .runs import (atomic_torch_save, atomic_write, pick_device, cache_root, cache_lock, sha256_json, check_manifest,
+                           write_manifest, set_aside)
 from .device import autocast, setup_backends
 from .core import fusion_ce, l_img, SemanticLoss
 from .models import build_model
 from .attacks import EPS_M
 from .data import ImageSet, augment_batch, freeze
+from .threads import share_cores
 
 # %% auto #0
 __all__ = ['eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'train_denoiser', 'train_multihead',
@@ -262,6 +264,7 @@ def _epoch(model, opt, loss_fn, pairs:_PairIndex, batches, dev, amp, clip, bar, 
     for i, idx in enumerate(batches):
         if lrs is not None:
             for g in opt.param_groups: g['lr'] = lrs[i]
+        share_cores()
         parts = _step(model, opt, loss_fn, pairs.batch(idx, dev), amp, clip)
         for k, v in parts.items(): sums[k], counts[k] = sums.get(k, 0.) + v, counts.get(k, 0) + 1
         bar.update()
@@ -481,24 +484,32 @@ def model_dir(tag:str, # a readable name: the variant, e.g. 'Filt(L*img)' (paren
     return cache_root()/'models'/f"{tag.replace('(', '_').replace(')', '').replace('*', 'star')}-{key}"
 
 # %% ../nbs/01c_training.ipynb #6831f82f
+def _load_cached(model:nn.Module, d:Path, dev:torch.device)->nn.Module:
+    "The cached weights and history of entry `d` in `model` (`weights_only=True`), on `dev`, in eval mode."
+    model.to(dev).load_state_dict(torch.load(d/'model.pt', map_location=dev, weights_only=True))
+    model.history = json.loads((d/'history.json').read_text())
+    return model.eval()
+
 def cached_model(model:nn.Module, # a fresh model (its `config` is part of the key)
                  fit, # called as `fit(model, ckpt_dir=...)` to train it; returns the history
                  fit_kw:dict, # the training settings (part of the key)
                  advset, # the training set (its manifest is part of the key)
                  tag:str='model', # a readable prefix for the cache folder
                  device=None, # where the model lands (the run's device); None -> `fit_kw['device']`, else 'auto'
+                 cache_policy:str='retrain', # an entry that fails its manifest: 'retrain' (said loudly) | 'strict' (stop)
                 )->nn.Module:
-    "Load `model`'s weights from the model cache if this exact training was done before, else train and cache it; on the run's device."
+    "Load `model`'s weights from the model cache if this exact training was done before and its files match the manifest, else train and cache it."
     dev = pick_device(device if device is not None else fit_kw.get('device', 'auto'))
     d = model_dir(tag, model_key(model, fit_kw, advset))
+    files = [d/'model.pt', d/'history.json']
     with cache_lock(d):   # a concurrent run training the same model: wait for it, then load its result
         if (d/'model.pt').exists():
-            model.to(dev).load_state_dict(torch.load(d/'model.pt', map_location=dev, weights_only=True))
-            model.history = json.loads((d/'history.json').read_text()) if (d/'history.json').exists() else []
-            return model.eval()
+            if check_manifest(d/'manifest.json', files, cache_policy): return _load_cached(model, d, dev)
+            set_aside(d)   # kept beside as <entry>.corrupt-<time>; trained again from scratch below
         model.history = fit(model, ckpt_dir=d/'ckpt')
         atomic_torch_save({k: v.cpu() for k, v in model.state_dict().items()}, d/'model.pt')
         atomic_write(d/'history.json', lambda t: Path(t).write_text(json.dumps(model.history, default=str)))
+        write_manifest(d/'manifest.json', files, {'tag': tag, 'entry': d.name, 'model': model.config, 'fit': fit_kw})
         return model.to(dev).eval()
 
 # %% ../nbs/01c_training.ipynb #bd2dc00f

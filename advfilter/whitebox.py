@@ -13,6 +13,7 @@ from .attacks import seeded, frozen, norm_eps, check_eps
 from .evaluation import COLUMNS, OUTCOME_COLUMNS, accuracy_table, wilson
 from .models import Denoised
 from .data import predict
+from .threads import share_cores
 from .threat import first_images
 
 # %% auto #0
@@ -69,6 +70,7 @@ def ascending_attack(model:nn.Module, # a differentiable classifier in eval mode
     for e in grid:
         for name, fn in attacks.items():
             for b in ok.nonzero().flatten().split(batch_size):
+                share_cores()
                 xa = fn(model, x[b], y[b], e).detach().float().cpu()
                 _assert_ball(xa, x[b], e, f'example of {name}')
                 hit = predict(model, xa, batch_size) != y[b]

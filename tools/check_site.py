@@ -7,7 +7,9 @@ Static checks, on every HTML page of `site/`:
 * every study page comes from the results snapshot (docs/snapshot/, `make snapshot`), whose files match the checksums
   in its SNAPSHOT.json;
 * the home page and each study page hold at least the tables and figures of the notebook they were rendered from
-  (counted by tools/build_docs.py into site/pages.json), and the study pages from the results snapshot have some.
+  (counted by tools/build_docs.py into site/pages.json), and the study pages from the results snapshot have some;
+* no page shows more than MAX_PROGRESS_LINES progress-bar lines (tqdm's `37%|███▋      | 3/8 [...]`): the snapshot's
+  notebooks keep only each bar's final state (tools/snapshot.py executes them with nbclient's `coalesce_streams`).
 
 Browser checks, with Debian's headless `chromium` against a loopback HTTP server on site/:
 * every page loads, every image has decoded (naturalWidth > 0), every formula is typeset by the bundled MathJax, and
@@ -28,6 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, NBS, STUDY, nav, page_name, sidebar  # noqa: E402
 
 SKIP_DIRS = ('_static', '_check', '_sources', '_downloads', '_images', 'snapshot')
+MAX_PROGRESS_LINES = 40   # a page's final-state progress lines (one per bar: ~10-30 on a study page) must stay below this
+PROGRESS = re.compile(r'\d{1,3}%\|[^|<>\n]{0,60}\|\s*[\d.]+[kM]?/[\d.]+[kM]?')   # tqdm: '37%|███▋      | 3/8'
+
+def progress_lines(html:str)->int:
+    "How many tqdm progress-bar states a page's HTML shows."
+    return len(PROGRESS.findall(html))
 
 class Page(HTMLParser):
     "The ids, images, links and tables of one HTML page (article only for tables/images)."
@@ -64,6 +72,9 @@ def static_checks(site:Path, info:dict, allow_missing_snapshot:bool=False)->list
     for p in pages: parsed[p.resolve()] = parse(p)
     for p in pages:
         pg, rel = parsed[p.resolve()], p.relative_to(site)
+        n = progress_lines(p.read_text(encoding='utf-8', errors='replace'))
+        if n > MAX_PROGRESS_LINES: probs.append(f'{rel}: {n} progress-bar lines (at most {MAX_PROGRESS_LINES}): '
+                                                'the notebook kept every update of its bars (make snapshot keeps the last)')
         for src in pg.imgs:
             t = local_target(p, src, site)
             if t and not t[0].is_file(): probs.append(f'{rel}: broken image {src}')

@@ -1,6 +1,8 @@
 """Make the committed results snapshot, `docs/snapshot/` — produced by this command, never edited by hand.
 
-Runs each study notebook (`nbs/0[2-9]_*.ipynb`) with papermill on the `advfilter` kernel at a profile, and keeps:
+Runs each study notebook (`nbs/0[2-9]_*.ipynb`) with papermill on the `advfilter` kernel at a profile (papermill's
+Python API, with nbclient's `coalesce_streams`: each cell's stream output is merged and carriage returns applied, so a
+progress bar keeps only its final state in the executed notebook), and keeps:
 
 * `docs/snapshot/<notebook>.ipynb` — the executed notebook (the study pages of the docs site are rendered from it);
 * `docs/snapshot/<notebook>/` — its run folder's `config.json`, `tables/*.csv`, `figures/*.png` and top-level `*.json`
@@ -36,6 +38,17 @@ def machine()->dict:
 
 def study_notebooks(only:str='', nbs_dir:Path=ROOT/'nbs')->list: return notebooks(STUDY, nbs_dir, only)
 
+def execute(nb:Path, executed:Path, profile:str, run:str, timeout:int)->int:
+    "Run `nb` as `papermill -k advfilter --cwd nbs ... -p profile -p run` does, keeping each bar's final state; 0 on success."
+    import papermill as pm
+    try:
+        pm.execute_notebook(str(nb), str(executed), parameters={'profile': profile, 'run': run}, kernel_name='advfilter',
+                            cwd=str(ROOT/'nbs'), execution_timeout=timeout, log_output=True, coalesce_streams=True)
+    except Exception as e:   # papermill's PapermillExecutionError, a dead kernel, a timeout
+        print(f'[snapshot] {nb.name}: {type(e).__name__}: {str(e)[-2000:]}', flush=True)
+        return 1
+    return 0
+
 def run_notebook(nb:Path, profile:str, work:Path, run:str, timeout:int, dest:Path)->tuple:
     "Execute `nb` with papermill into `work`; return (executed notebook, run folder, wall seconds, the command)."
     out_dir = ROOT/'outputs'/nb.stem/run  # the run folder's default place (advfilter.runs.RunFolder), as `make study`
@@ -44,13 +57,13 @@ def run_notebook(nb:Path, profile:str, work:Path, run:str, timeout:int, dest:Pat
            '-p', 'profile', profile, '-p', 'run', run, '--execution-timeout', str(timeout)]
     print(f'[snapshot] {nb.name} at profile {profile} -> {out_dir.relative_to(ROOT)}', flush=True)
     t = time.time()
-    r = subprocess.run(cmd, cwd=ROOT)
-    if r.returncode == 0 and not (out_dir/'config.json').exists():
+    rc = execute(nb, executed, profile, run, timeout)
+    if rc == 0 and not (out_dir/'config.json').exists():
         raise RuntimeError(f'{nb.name} ran but wrote no run folder at {out_dir.relative_to(ROOT)} (RunFolder with `run`).')
-    if r.returncode:
+    if rc:
         keep = out_dir/f'{nb.stem}.failed.ipynb'
         if executed.exists(): out_dir.mkdir(parents=True, exist_ok=True); shutil.copy2(executed, keep)
-        raise RuntimeError(f'{nb.name} failed at profile {profile} (papermill exit {r.returncode}); the partial notebook '
+        raise RuntimeError(f'{nb.name} failed at profile {profile}; the partial notebook '
                            f'is {keep.relative_to(ROOT)}. The snapshot was not changed for it.')
     rel = lambda x: str(Path(x).relative_to(ROOT)) if Path(x).is_absolute() and Path(x).is_relative_to(ROOT) else x
     shown = [rel(x) for x in cmd]; shown[0] = 'papermill'; shown[6] = rel(dest/nb.name)

@@ -35,3 +35,14 @@ def test_pages_demanded_are_those_of_the_page_list(tmp_path):
     names = {common.page_name(nb) for _, nbs in common.nav() for nb in nbs}
     assert {'index', 'core', 'pafilt'} <= names
     assert {p.stem for p in d.glob('*.html')} == names
+
+def test_progress_bar_walls_fail(tmp_path):
+    "A page that kept every tqdm update fails; one with each bar's final state passes."
+    d = make_site(tmp_path)
+    bar = lambda k: f'PGD(10) -&gt; adv-73bb:  {k * 10}%|██        | {k}/10 [00:02&lt;00:10,  1.06chunk/s]'
+    (d/'pafilt.html').write_text(page('<pre>' + '\n'.join(bar(k % 11) for k in range(cs.MAX_PROGRESS_LINES + 1)) + '</pre>'))
+    (d/'core.html').write_text(page('<pre>' + '\n'.join(bar(10) for _ in range(3)) + '</pre>'))
+    probs = problems(d)
+    assert [p for p in probs if 'progress' in p] == [f'pafilt.html: {cs.MAX_PROGRESS_LINES + 1} progress-bar lines '
+                                                   f'(at most {cs.MAX_PROGRESS_LINES}): the notebook kept every update of its bars (make snapshot keeps the last)']
+    assert cs.progress_lines(bar(3)) == 1 and cs.progress_lines('accuracy 37% | 3/8 of the images') == 0
