@@ -76,19 +76,22 @@ def _mark_busy(folder:Path)->None:
         _STATE['file'] = f
         atexit.register(lambda: f.unlink(missing_ok=True))
 
-def pinned()->bool:
-    "Whether the user or a launcher fixed the thread count (`OMP_NUM_THREADS`, `ADVFILTER_THREADS`)."
-    return bool(os.environ.get('OMP_NUM_THREADS') or os.environ.get('ADVFILTER_THREADS'))
+def pinned()->int|None:
+    "The thread count fixed by the user or a launcher: `ADVFILTER_THREADS`, else `OMP_NUM_THREADS` (torchrun sets 1); or None."
+    counts = [os.environ.get(k, '').strip() for k in ('ADVFILTER_THREADS', 'OMP_NUM_THREADS')]
+    return next((int(v) for v in counts if v.isdigit() and int(v) > 0), None)
 
 # %% ../nbs/00c_threads.ipynb #a1138d2e
 def share_cores(folder:Path|None=None, # the busy folder (None: `busy_dir()`)
                 force:bool=False, # re-count now, even within `CHECK_S` of the last count
                )->int|None:
     "Mark this process busy and set torch's threads to `thread_share(T, busy)`; the thread count, or None when pinned."
-    if pinned(): return None
+    import torch
+    if pinned() is not None:   # fixed: the pinned count (torch itself reads OMP_NUM_THREADS, not ADVFILTER_THREADS)
+        if torch.get_num_threads() != pinned(): torch.set_num_threads(pinned())
+        return None
     now = time.monotonic()
     if not force and now - _STATE['last'] < CHECK_S: return _STATE['threads']
-    import torch
     if _STATE['base'] is None: _STATE['base'] = torch.get_num_threads()
     folder = Path(folder or busy_dir())
     _mark_busy(folder)

@@ -40,7 +40,9 @@ def study_notebooks(only:str='', nbs_dir:Path=ROOT/'nbs')->list: return notebook
 
 def execute(nb:Path, executed:Path, profile:str, run:str, timeout:int)->int:
     "Run `nb` as `papermill -k advfilter --cwd nbs ... -p profile -p run` does, keeping each bar's final state; 0 on success."
-    import papermill as pm
+    import papermill as pm, torch
+    # pinned threads (advfilter.threads): the snapshot's bits must not depend on other jobs sharing the cores
+    os.environ.setdefault('ADVFILTER_THREADS', str(torch.get_num_threads()))
     try:
         pm.execute_notebook(str(nb), str(executed), parameters={'profile': profile, 'run': run}, kernel_name='advfilter',
                             cwd=str(ROOT/'nbs'), execution_timeout=timeout, log_output=True, coalesce_streams=True)
