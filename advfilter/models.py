@@ -335,12 +335,20 @@ class PAFilt(nn.Module):
         self.ynet, self.fusion = ynet, fusion
         self.config = dict(kind='PAFilt', ynet=ynet.config, fusion=fusion.config)
 
+    def ynet_parts(self, x:Tensor)->tuple:
+        "The Y-Net's part, `(Ĩ_sl, Ĩ_m, U_sl, U_m)` (Eq. 8, 9): all the fusion needs (the fusion's training caches it)."
+        sl, m, k_sl, k_m = self.ynet.both(x)
+        return sl, m, uncertainty_map(k_sl), uncertainty_map(k_m)
+
+    def fuse(self, sl:Tensor, m:Tensor, u_sl:Tensor, u_m:Tensor)->dict:
+        "Eq. 10–11 on the Y-Net's part: {'w': W = C([U_sl, U_m]), 'out': W ⊙ Ĩ_sl + (1 − W) ⊙ Ĩ_m}."
+        w = self.fusion(u_sl, u_m)
+        return dict(w=w, out=w * sl + (1 - w) * m)
+
     def parts(self, x:Tensor)->dict:
         "Every stage: {'sl', 'm'} denoised images, {'u_sl', 'u_m'} uncertainty maps (Eq. 9), 'w' (Eq. 10), 'out' (Eq. 11)."
-        sl, m, k_sl, k_m = self.ynet.both(x)
-        u_sl, u_m = uncertainty_map(k_sl), uncertainty_map(k_m)
-        w = self.fusion(u_sl, u_m)
-        return dict(sl=sl, m=m, u_sl=u_sl, u_m=u_m, w=w, out=w * sl + (1 - w) * m)
+        sl, m, u_sl, u_m = self.ynet_parts(x)
+        return dict(sl=sl, m=m, u_sl=u_sl, u_m=u_m, **self.fuse(sl, m, u_sl, u_m))
 
     def forward(self, x:Tensor)->Tensor: return self.parts(x)['out']
 
