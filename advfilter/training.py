@@ -206,7 +206,7 @@ def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean', ce_cli
     return fusion_ce(logits, clean_logits, y if target in ('label', 'both') else None, clip=ce_clip), {}, []
 
 # %% ../nbs/01c_training.ipynb #172ce460
-_YNET_CACHE_MAX = 4 * 2**30   # bytes: larger sets train the fusion with the Y-Net re-run on every batch
+_YNET_CACHE_MAX = 4 * 2**30   # bytes of cached outputs (8 float32 channels per pair); larger sets re-run the Y-Net
 
 class _YNetCache:
     "The frozen Y-Net's part `(Ĩ_sl, Ĩ_m, U_sl, U_m)` of every training image, computed once; found again by content."
@@ -215,14 +215,18 @@ class _YNetCache:
         self.x, self.out, self.bs, self.hits = x, None, None, 0
         self.w = torch.randn(x[0].numel(), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
+    @staticmethod
+    def for_pairs(p:_PairIndex)->_YNetCache|None:
+        "A cache of the pairs `p` trains on, or None when its outputs would take more than `_YNET_CACHE_MAX` bytes."
+        if len(p) * 8 * p.x_adv[0][0].numel() * 4 > _YNET_CACHE_MAX: return None
+        return _YNetCache(p.x_adv if len(p.rows) == len(p.x_adv) else p.x_adv[p.rows])   # every row: no copy
+
     def _keys(self, x:torch.Tensor)->torch.Tensor: return x.flatten(1).double() @ self.w.to(x.device)
 
     @torch.no_grad()
     def _build(self, pafilt, bs:int, dev):
         "Every image's Y-Net part in batches of `bs` (the last padded to `bs`): the batch size of the training steps."
-        self.bs = bs if len(self.x) * 8 * self.x[0][0].numel() * 4 <= _YNET_CACHE_MAX else -1
-        if self.bs < 0: return
-        r, outs = torch.arange(len(self.x)), []
+        self.bs, r, outs = bs, torch.arange(len(self.x)), []
         for c in r.split(bs):
             padded = torch.cat([c, r[:bs - len(c)]])
             outs.append(torch.cat(pafilt.ynet_parts(self.x[padded].to(dev)), 1)[:len(c)])
@@ -455,8 +459,7 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
     if target != 'clean' and (_pairs(advset, kwargs.get('eps_subset')).pair_y < 0).any():
         raise ValueError(f"target={target!r} needs labels: give pairs with `y`, or use target='clean'.")
     extra = {'target': target, 'ce_clip': ce_clip, 'classifier': getattr(classifier, 'advfilter_id', None)}
-    p = _pairs(advset, kwargs.get('eps_subset'))
-    cache = _YNetCache(p.x_adv[p.rows]) if cache_ynet else None
+    cache = _YNetCache.for_pairs(_pairs(advset, kwargs.get('eps_subset'))) if cache_ynet else None
     return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip, cache=cache), 'fusion',
                 params=pafilt.fusion.parameters(), frozen=(pafilt.ynet, classifier), extra=extra, **kwargs)
 
