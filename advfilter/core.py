@@ -10,7 +10,8 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 # %% auto #0
-__all__ = ['pixel_filter', 'additive', 'identity_kernels', 'uncertainty_map', 'l_img', 'SemanticLoss', 'fusion_ce']
+__all__ = ['pixel_filter', 'additive', 'identity_kernels', 'uncertainty_map', 'fp32_call', 'to_autocast_dtype', 'l_img',
+           'SemanticLoss', 'fusion_ce']
 
 # %% ../nbs/00_core.ipynb #205471fd
 def _kernel_size(n:int, # number of kernel channels
@@ -129,14 +130,38 @@ def uncertainty_map(kernels:Tensor, # per-pixel kernels (B,C*K*K,H,W), K odd
     _kernel_size(kernels.shape[1], C)
     return kernels.amax(1, keepdim=True)
 
+# %% ../nbs/00_core.ipynb #a1c5b628
+def _to32(t:Tensor, # a tensor
+         )->Tensor: # `t` itself if it is float32/float64 or not floating point, else `t` in float32
+    "At least float32: 16-bit floats are promoted, float32/float64 (and integer) tensors returned as they are."
+    return t.float() if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64) else t
+
+def fp32_call(fn, # a module or function, e.g. an output conv or a loss
+              *xs:Tensor, # its tensor arguments; 16-bit floats are promoted to float32
+              **kw, # keyword arguments of `fn`, passed unchanged
+             ):
+    "`fn(*xs, **kw)` in an fp32 island: autocast off on `xs[0]`'s device, 16-bit inputs promoted; a no-op without autocast."
+    with _fp32(xs[0].device):
+        return fn(*[_to32(x) for x in xs], **kw)
+
+# %% ../nbs/00_core.ipynb #39660736
+def to_autocast_dtype(x:Tensor, # an fp32 island's output
+                     )->Tensor: # `x` in autocast's dtype when autocast is on for its device, else `x` itself
+    "Cast an island's output for the bf16 body (only under autocast; the first conv of a U-Net)."
+    dt = x.device.type
+    if dt not in ('cpu', 'cuda') or not torch.is_autocast_enabled(dt): return x
+    return x.to(torch.get_autocast_dtype(dt))
+
 # %% ../nbs/00_core.ipynb #6dcf281b
+def _l1(a:Tensor, b:Tensor)->Tensor: return (a - b).abs().mean()
+
 def l_img(pred:Tensor, # denoised images Ĩ
           target:Tensor, # clean images I
          )->Tensor: # scalar mean absolute difference
-    "Image-level loss `L_img = ‖I − Ĩ‖₁`, Eq. 4 (mean over all elements)."
+    "Image-level loss `L_img = ‖I − Ĩ‖₁`, Eq. 4 (mean over all elements), in float32 under autocast."
     if pred.shape != target.shape:
         raise ValueError(f"shape mismatch: pred {tuple(pred.shape)} vs target {tuple(target.shape)}")
-    return (pred - target).abs().mean()
+    return fp32_call(_l1, pred, target)
 
 # %% ../nbs/00_core.ipynb #464c623d
 class _StopForward(Exception): "Raised by the feature hook once the wanted activation has been captured."
@@ -171,6 +196,10 @@ class SemanticLoss(nn.Module):
                )->Tensor: # scalar mean absolute difference of the layer-l activations
         if denoised.shape != clean.shape:
             raise ValueError(f"shape mismatch: denoised {tuple(denoised.shape)} vs clean {tuple(clean.shape)}")
+        return fp32_call(self._l1_features, denoised, clean)
+
+    def _l1_features(self, denoised:Tensor, clean:Tensor)->Tensor:
+        "Eq. 5 itself; `forward` calls it in an fp32 island."
         with torch.no_grad(): target = self.features(clean)
         return (self.features(denoised) - target).abs().mean()
 
@@ -180,9 +209,9 @@ def fusion_ce(logits:Tensor, # classifier logits (B,n_classes) on the denoised i
               labels:Tensor|None=None, # true labels (B,)
               clip:float|None=None, # cap each pair's CE at `clip` (e.g. ln(n_classes)); None -> plain CE (the paper)
              )->Tensor: # scalar cross-entropy (mean of both when both targets are given)
-    "Cross-entropy used to train the uncertainty-aware fusion module, Sec. 4.2 (optionally capped per pair)."
+    "Cross-entropy used to train the uncertainty-aware fusion module, Sec. 4.2 (optionally capped per pair), in float32."
     if clip is not None and not clip > 0: raise ValueError(f"clip must be > 0 or None, got {clip!r}")
-    ce = lambda t: F.cross_entropy(logits, t, reduction='none').clamp(max=clip if clip is not None else float('inf')).mean()
+    ce = lambda t: fp32_call(F.cross_entropy, logits, t, reduction='none').clamp(max=clip if clip is not None else float('inf')).mean()
     if clean_logits is None and labels is None: raise ValueError("fusion_ce needs clean_logits and/or labels")
     if logits.dim() != 2: raise ValueError(f"logits must be (B,n_classes), got shape {tuple(logits.shape)}")
     losses = []

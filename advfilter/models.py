@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from .core import pixel_filter, additive, uncertainty_map, _kernel_size
+from .core import pixel_filter, additive, uncertainty_map, _kernel_size, fp32_call, to_autocast_dtype
 
 # %% auto #0
 __all__ = ['CHANNELS', 'NORMS', 'BRANCHES', 'MODELS', 'conv_block', 'pad_to_stride', 'UNetEncoder', 'UNetDecoder', 'UNet',
@@ -50,6 +50,14 @@ def _check_images(x, C:int=3):
                          f"{getattr(x, 'dtype', '')}")
 
 # %% ../nbs/01_models.ipynb #be1852c3
+def _first_block(block:nn.Sequential, # U-Net block 1: conv, ReLU, conv, ReLU, ...
+                 x:Tensor, # the (centred) input images
+                )->Tensor:
+    "Block 1 with its first conv in an fp32 island (full-precision input pixels); the rest runs in autocast's dtype."
+    x = to_autocast_dtype(fp32_call(block[0], x))
+    for layer in list(block)[1:]: x = layer(x)
+    return x
+
 class UNetEncoder(nn.Module):
     "Blocks 1–5 of the U-Net φ (Sec. 3.2); returns the five block outputs."
     def __init__(self, width:float=1.0, # channel multiplier (1.0: 64,128,256,512,512)
@@ -68,12 +76,13 @@ class UNetEncoder(nn.Module):
         feats = []
         for k, block in enumerate(self.blocks):
             if k and self.down[k-1]: x = F.max_pool2d(x, 2)
-            x = block(x); feats.append(x)
+            x = _first_block(block, x) if k == 0 else block(x)
+            feats.append(x)
         return feats
 
 # %% ../nbs/01_models.ipynb #7e777132
 class UNetDecoder(nn.Module):
-    "Blocks 6–8 of the U-Net φ (skips from blocks 4, 3, 2) and, unless `out_ch` is None, the output layer."
+    "Blocks 6–8 of the U-Net φ (skips from blocks 4, 3, 2) and, unless `out_ch` is None, the output layer (in fp32)."
     def __init__(self, out_ch:int|None=None, # output channels of the 3x3 output layer (None: features only)
                  width:float=1.0, # channel multiplier, as in the encoder
                 ):
@@ -93,7 +102,7 @@ class UNetDecoder(nn.Module):
 
     def forward(self, feats:list[Tensor])->Tensor:
         if self.out is None: raise ValueError("this decoder has no output layer (out_ch=None); use .features")
-        return self.out(self.features(feats))
+        return fp32_call(self.out, self.features(feats))   # the output conv: an fp32 island
 
 # %% ../nbs/01_models.ipynb #dbdabeba
 class UNet(nn.Module):
@@ -125,11 +134,11 @@ def normalize_kernels(raw:Tensor, # raw output-layer values (B,C*K*K,H,W)
                       K:int, # kernel size
                       norm:str='softmax', # 'softmax' over the K*K taps of each colour, or 'none'
                      )->Tensor: # kernels for `pixel_filter`
-    "Kernel normalisation: per-colour softmax over the K² taps, or none (raw KPN kernels)."
+    "Kernel normalisation of φ(Î) in Eq. 7: per-colour softmax over the K² taps (in fp32), or none (raw KPN kernels)."
     _check_norm(norm)
     if norm == 'none': return raw
     B, n, H, W = raw.shape
-    return raw.view(B, n // (K*K), K*K, H, W).softmax(2).view(B, n, H, W)
+    return fp32_call(lambda r: r.view(B, n // (K*K), K*K, H, W).softmax(2).view(B, n, H, W), raw)
 
 # %% ../nbs/01_models.ipynb #6f3c9e51
 def output_layer(cin:int, # input features
@@ -222,10 +231,13 @@ class MultiHeadFiltDenoiser(nn.Module):
         feats = self.decoder.features(self.encoder(pad_to_stride(x - 0.5, self.encoder.stride)))
         return feats[..., :x.shape[-2], :x.shape[-1]]
 
+    def _head(self, h:int, t:Tensor)->Tensor:
+        "Kernels of head `h` on trunk features `t`: its output conv in an fp32 island, then the normalisation."
+        return normalize_kernels(fp32_call(self.heads[self.check_head(h)], t), self.K, self.norm)
+
     def kernels(self, x:Tensor, head:int|None=None)->Tensor:
         "Kernels of one head (B,3K²,H,W)."
-        h = self.check_head(head)
-        return normalize_kernels(self.heads[h](self._trunk(x)), self.K, self.norm)
+        return self._head(self.check_head(head), self._trunk(x))
 
     def forward(self, x:Tensor, head:int|None=None)->Tensor: return pixel_filter(x, self.kernels(x, head))
 
@@ -233,13 +245,12 @@ class MultiHeadFiltDenoiser(nn.Module):
         "Denoised images of each head in `heads` (default all) from one trunk pass."
         hs = [self.check_head(h) for h in (range(len(self.heads)) if heads is None else heads)]
         t = self._trunk(x)
-        return [pixel_filter(x, normalize_kernels(self.heads[h](t), self.K, self.norm)) for h in hs]
+        return [pixel_filter(x, self._head(h, t)) for h in hs]
 
     def forward_routed(self, x:Tensor, groups:dict)->dict:
         "{head: denoised `x[idx]`} for `groups` = {head: index tensor on x's device}, from ONE trunk pass (training)."
         t = self._trunk(x)
-        return {h: pixel_filter(x[i], normalize_kernels(self.heads[self.check_head(h)](t[i]), self.K, self.norm))
-                for h, i in groups.items()}
+        return {h: pixel_filter(x[i], self._head(h, t[i])) for h, i in groups.items()}
 
 # %% ../nbs/01_models.ipynb #d23f18a4
 BRANCHES = ('sl', 'm')
@@ -291,7 +302,7 @@ class YNet(nn.Module):
 
 # %% ../nbs/01_models.ipynb #0dde825f
 class FusionNet(nn.Module):
-    "Fusion network C(·) of Eq. 10: six 3×3 conv layers + sigmoid, `[U_sl, U_m]` → weight map W in (0,1)."
+    "Fusion network C(·) of Eq. 10: six 3×3 conv layers + sigmoid, `[U_sl, U_m]` → weight map W in (0,1) (first/last conv in fp32)."
     def __init__(self, hidden:int=32, # channels of the hidden layers
                 ):
         super().__init__()
@@ -310,7 +321,9 @@ class FusionNet(nn.Module):
                )->Tensor: # weight map W (B,1,H,W) in (0,1)
         if u_sl.dim() != 4 or u_sl.shape[1] != 1 or u_sl.shape != u_m.shape:
             raise ValueError(f"u_sl and u_m must both be (B,1,H,W) of the same shape, got {tuple(u_sl.shape)} and {tuple(u_m.shape)}")
-        return torch.sigmoid(self.net(torch.cat([u_sl, u_m], 1)))
+        h = to_autocast_dtype(fp32_call(self.net[0], torch.cat([u_sl, u_m], 1)))   # fp32 islands: first conv ...
+        for layer in list(self.net)[1:-1]: h = layer(h)
+        return fp32_call(lambda t: torch.sigmoid(self.net[-1](t)), h)              # ... and output conv + sigmoid
 
 # %% ../nbs/01_models.ipynb #74124195
 class PAFilt(nn.Module):
@@ -322,12 +335,20 @@ class PAFilt(nn.Module):
         self.ynet, self.fusion = ynet, fusion
         self.config = dict(kind='PAFilt', ynet=ynet.config, fusion=fusion.config)
 
+    def ynet_parts(self, x:Tensor)->tuple:
+        "The Y-Net's part, `(Ĩ_sl, Ĩ_m, U_sl, U_m)` (Eq. 8, 9): all the fusion needs (the fusion's training caches it)."
+        sl, m, k_sl, k_m = self.ynet.both(x)
+        return sl, m, uncertainty_map(k_sl), uncertainty_map(k_m)
+
+    def fuse(self, sl:Tensor, m:Tensor, u_sl:Tensor, u_m:Tensor)->dict:
+        "Eq. 10–11 on the Y-Net's part: {'w': W = C([U_sl, U_m]), 'out': W ⊙ Ĩ_sl + (1 − W) ⊙ Ĩ_m}."
+        w = self.fusion(u_sl, u_m)
+        return dict(w=w, out=w * sl + (1 - w) * m)
+
     def parts(self, x:Tensor)->dict:
         "Every stage: {'sl', 'm'} denoised images, {'u_sl', 'u_m'} uncertainty maps (Eq. 9), 'w' (Eq. 10), 'out' (Eq. 11)."
-        sl, m, k_sl, k_m = self.ynet.both(x)
-        u_sl, u_m = uncertainty_map(k_sl), uncertainty_map(k_m)
-        w = self.fusion(u_sl, u_m)
-        return dict(sl=sl, m=m, u_sl=u_sl, u_m=u_m, w=w, out=w * sl + (1 - w) * m)
+        sl, m, u_sl, u_m = self.ynet_parts(x)
+        return dict(sl=sl, m=m, u_sl=u_sl, u_m=u_m, **self.fuse(sl, m, u_sl, u_m))
 
     def forward(self, x:Tensor)->Tensor: return self.parts(x)['out']
 

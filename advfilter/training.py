@@ -198,13 +198,52 @@ def _ynet_loss(model, clean, x_adv, eps, y, eps_m=EPS_M):
 # %% ../nbs/01c_training.ipynb #41f8b67d
 _TARGETS = ('clean', 'label', 'both')
 
-def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean', ce_clip=None):
+def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean', ce_clip=None, cache=None):
     "Step function of the uncertainty-aware fusion (Sec. 4.2): CE of φ(Ĩ) against φ's prediction on the clean image."
-    logits = classifier(model(x_adv))
+    parts = None if cache is None else cache.get(model, x_adv)   # the frozen Y-Net's part, computed once
+    logits = classifier(model(x_adv) if parts is None else model.fuse(*parts)['out'])
     clean_logits = None
     if target in ('clean', 'both'):
         with torch.no_grad(): clean_logits = classifier(clean)
     return fusion_ce(logits, clean_logits, y if target in ('label', 'both') else None, clip=ce_clip), {}, []
+
+# %% ../nbs/01c_training.ipynb #172ce460
+_YNET_CACHE_MAX = 4 * 2**30   # bytes of cached outputs (8 float32 channels per pair); larger sets re-run the Y-Net
+
+class _YNetCache:
+    "The frozen Y-Net's part `(Ĩ_sl, Ĩ_m, U_sl, U_m)` of every training image, computed once; found again by content."
+    def __init__(self, x:torch.Tensor, # (M,3,H,W) the adversarial images the fusion trains on
+                ):
+        self.x, self.out, self.bs, self.hits = x, None, None, 0
+        self.w = torch.randn(x[0].numel(), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    @staticmethod
+    def for_pairs(p:_PairIndex)->_YNetCache|None:
+        "A cache of the pairs `p` trains on, or None when its outputs would take more than `_YNET_CACHE_MAX` bytes."
+        if len(p) * 8 * p.x_adv[0][0].numel() * 4 > _YNET_CACHE_MAX: return None
+        return _YNetCache(p.x_adv if len(p.rows) == len(p.x_adv) else p.x_adv[p.rows])   # every row: no copy
+
+    def _keys(self, x:torch.Tensor)->torch.Tensor: return x.flatten(1).double() @ self.w.to(x.device)
+
+    @torch.no_grad()
+    def _build(self, pafilt, bs:int, dev):
+        "Every image's Y-Net part in batches of `bs` (the last padded to `bs`): the batch size of the training steps."
+        self.bs, r, outs = bs, torch.arange(len(self.x)), []
+        for c in r.split(bs):
+            padded = torch.cat([c, r[:bs - len(c)]])
+            outs.append(torch.cat(pafilt.ynet_parts(self.x[padded].to(dev)), 1)[:len(c)])
+        self.out = torch.cat(outs)
+        self.keys, self.order = torch.sort(torch.cat([self._keys(self.x[c]) for c in r.split(4096)]))
+
+    def get(self, pafilt, x_adv:torch.Tensor)->tuple|None:
+        "`(Ĩ_sl, Ĩ_m, U_sl, U_m)` of the batch `x_adv` from the cache (built at the first call); None for other batch sizes."
+        if self.bs is None: self._build(pafilt, len(x_adv), x_adv.device)
+        if len(x_adv) != self.bs: return None
+        xs = x_adv.to(self.x.device)
+        rows = self.order[torch.searchsorted(self.keys, self._keys(xs)).clamp(max=len(self.keys) - 1)]
+        if not torch.equal(self.x[rows], xs): return None
+        self.hits += 1
+        return self.out[rows.to(self.out.device)].split([3, 3, 1, 1], 1)
 
 # %% ../nbs/01c_training.ipynb #c158fca9
 def _plain(v):
@@ -415,6 +454,7 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
                  classifier:nn.Module, # the frozen classifier φ of the semantic cross-entropy
                  target:str='clean', # CE target: 'clean' = φ's prediction on the clean image (Sec. 4.2), 'label', 'both'
                  ce_clip:float|None=None, # cap each pair's CE (`fusion_ce(clip=)`); None -> plain CE as in the paper
+                 cache_ynet:bool=True, # compute the frozen Y-Net's part once (`_YNetCache`; same result, cheaper steps)
                  **kwargs,
                 )->list:
     "Train the fusion network C (Eq. 10–11) with the semantic cross-entropy of Sec. 4.2; the Y-Net stays frozen."
@@ -422,7 +462,8 @@ def train_fusion(pafilt:nn.Module, # a `PAFilt` whose Y-Net is already trained (
     if target != 'clean' and (_pairs(advset, kwargs.get('eps_subset')).pair_y < 0).any():
         raise ValueError(f"target={target!r} needs labels: give pairs with `y`, or use target='clean'.")
     extra = {'target': target, 'ce_clip': ce_clip, 'classifier': getattr(classifier, 'advfilter_id', None)}
-    return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip), 'fusion',
+    cache = _YNetCache.for_pairs(_pairs(advset, kwargs.get('eps_subset'))) if cache_ynet else None
+    return _fit(pafilt, advset, partial(_fusion_loss, classifier=classifier, target=target, ce_clip=ce_clip, cache=cache), 'fusion',
                 params=pafilt.fusion.parameters(), frozen=(pafilt.ynet, classifier), extra=extra, **kwargs)
 
 # %% ../nbs/01c_training.ipynb #22f42473
