@@ -5,24 +5,24 @@
 # %% ../nbs/01l_baselines.ipynb #b6b2bf17
 from __future__ import annotations
 import math, warnings
+from dataclasses import dataclass
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from torchvision.io import encode_jpeg, decode_jpeg
 from skimage.restoration import denoise_tv_chambolle
-import bm3d as bm3d_lib
 from .attacks import pgd, frozen, norm_eps
 from .data import ImageSet, load_dataset
 from .device import module_device
 from .evaluation import accuracy
 from .models import Denoised
 from .verdicts import MEDIUM, MARGIN
-from .whitebox import _rec
+from .study import SOURCES
 
 # %% auto #0
 __all__ = ['BASELINES', 'TorchFilter', 'GaussianBlur', 'symmetric_pad', 'MedianFilter', 'BitDepth', 'LibraryFilter', 'TVDenoise',
-           'BM3D', 'JPEG', 'make_baseline', 'StraightThrough', 'BPDA', 'with_bpda', 'input_gradient', 'check_bpda',
+           'BM3D', 'JPEG', 'make_baseline', 'baseline_label', 'StraightThrough', 'BPDA', 'with_bpda',
            'validation_images', 'graybox_band', 'strength_sweep', 'select_strength', 'select_baselines',
-           'baseline_denoisers']
+           'baseline_denoisers', 'best_baseline', 'StudyBaselines', 'study_baselines']
 
 # %% ../nbs/01l_baselines.ipynb #bf16f48c
 class TorchFilter(nn.Module):
@@ -138,7 +138,9 @@ class BM3D(LibraryFilter):
         super().__init__(float(sigma))
 
     def is_identity(self)->bool: return self.strength == 0
-    def filter_image(self, img:np.ndarray)->np.ndarray: return bm3d_lib.bm3d_rgb(img, self.strength)
+    def filter_image(self, img:np.ndarray)->np.ndarray:
+        import bm3d   # here, not at import time: the package loads bm4d and PyWavelets, and only BM3D needs them
+        return bm3d.bm3d_rgb(img, self.strength)
 
 # %% ../nbs/01l_baselines.ipynb #4f0b08ef
 class JPEG(LibraryFilter):
@@ -155,13 +157,13 @@ class JPEG(LibraryFilter):
         return (out.to(dtype=torch.float64) / 255).to(device=x.device, dtype=x.dtype)
 
 # %% ../nbs/01l_baselines.ipynb #f2922add
-BASELINES = {  # table name -> (class, strength grid, weakest first)
-    'Gaussian blur': (GaussianBlur, [0.0, 0.5, 0.75, 1.0, 1.5]),
-    'Median': (MedianFilter, [1, 2, 3, 5]),
-    'TV': (TVDenoise, [0.0, 0.01, 0.03, 0.05, 0.1]),
-    'BM3D': (BM3D, [0.0, 0.01, 0.02, 0.04, 0.08]),
-    'JPEG': (JPEG, [100, 90, 75, 50, 25]),
-    'Bit depth': (BitDepth, [8, 6, 5, 4, 3]),
+BASELINES = {  # table name -> (class, strength grid weakest first, how a strength is written in a table row)
+    'Gaussian blur': (GaussianBlur, [0.0, 0.5, 0.75, 1.0, 1.5], 'σ={:g}'),
+    'Median': (MedianFilter, [1, 2, 3, 5], '{0}×{0}'),
+    'TV': (TVDenoise, [0.0, 0.01, 0.03, 0.05, 0.1], 'w={:g}'),
+    'BM3D': (BM3D, [0.0, 0.01, 0.02, 0.04, 0.08], 'σ={:g}'),
+    'JPEG': (JPEG, [100, 90, 75, 50, 25], 'q={}'),
+    'Bit depth': (BitDepth, [8, 6, 5, 4, 3], '{} bits'),
 }
 
 def make_baseline(name:str, # a key of BASELINES
@@ -170,6 +172,13 @@ def make_baseline(name:str, # a key of BASELINES
     "The baseline `name` at `strength`, in eval mode."
     if name not in BASELINES: raise ValueError(f"Unknown baseline {name!r}: use one of {list(BASELINES)}.")
     return BASELINES[name][0](strength)
+
+def baseline_label(name:str, # a key of BASELINES
+                   strength, # its strength
+                  )->str:
+    "The table row of a baseline, marked as beyond the paper: e.g. 'JPEG q=75 (fixed)'."
+    if name not in BASELINES: raise ValueError(f"Unknown baseline {name!r}: use one of {list(BASELINES)}.")
+    return f"{name} {BASELINES[name][2].format(strength)} (fixed)"
 
 # %% ../nbs/01l_baselines.ipynb #6cd08f6a
 class StraightThrough(torch.autograd.Function):
@@ -200,37 +209,6 @@ def with_bpda(denoisers:dict, # name -> defence (None: the classifier alone)
              )->dict:
     "The same dict with every non-differentiable defence (`differentiable = False`) wrapped in `BPDA`; names kept."
     return {name: BPDA(d) if d is not None and not getattr(d, 'differentiable', True) else d for name, d in denoisers.items()}
-
-# %% ../nbs/01l_baselines.ipynb #273efdef
-def input_gradient(model:nn.Module, # a classifier on [0,1] images, e.g. `Denoised(defence, clf)` (eval mode)
-                   x:torch.Tensor, # images
-                   y:torch.Tensor, # labels
-                  )->torch.Tensor|None:
-    "The input gradient of the summed cross-entropy through `model`, or None where the loss does not depend on `x` in autograd."
-    dev = module_device(model)
-    xg = x.detach().to(dev).float().clone().requires_grad_(True)   # never the caller's tensor
-    with frozen(model):
-        loss = F.cross_entropy(model(xg), y.to(dev), reduction='sum')
-        if not loss.requires_grad: return None
-        g, = torch.autograd.grad(loss, xg, allow_unused=True)
-    return g
-
-def check_bpda(clf:nn.Module, # the classifier
-               denoisers:dict, # name -> defence (None: the classifier alone), as given to the white-box attack
-               x:torch.Tensor, # images (a few suffice)
-               y:torch.Tensor, # their labels
-              )->list:
-    "Flag a defence attacked with an undefined or zero input gradient (needs BPDA, Athalye et al. 2018): `_rec` records."
-    out = []
-    for name, den in denoisers.items():
-        g = input_gradient(Denoised(den, clf).eval(), x, y)
-        what = f'{name}: input gradient defined and non-zero (a non-differentiable defence needs BPDA)'
-        if g is None:
-            out.append(_rec(what, False, f"gradient undefined: {type(den).__name__} leaves autograd; attack it through BPDA (`with_bpda`)"))
-            continue
-        norm = g.flatten(1).abs().sum(1); zero = int((norm == 0).sum()); fin = bool(torch.isfinite(g).all())
-        out.append(_rec(what, zero == 0 and fin, f"{zero}/{len(x)} images with a zero gradient; finite: {fin}; median L1 {float(norm.median()):.3g}"))
-    return out
 
 # %% ../nbs/01l_baselines.ipynb #1aa9db5f
 def validation_images(train:ImageSet, # the study's training images (`threat_model`), their split is drawn from
@@ -325,5 +303,36 @@ def select_baselines(clf:nn.Module, # the undefended classifier (eval mode)
 
 def baseline_denoisers(chosen:dict, # name -> strength (`select_baselines`)
                       )->dict:
-    "name -> baseline module at its chosen strength, for `accuracy_table`; `with_bpda` of it for `autoattack_table`."
-    return {name: make_baseline(name, s) for name, s in chosen.items()}
+    "table row (`baseline_label`) -> baseline at its chosen strength, for `accuracy_table`; `with_bpda` of it for `autoattack_table`."
+    return {baseline_label(name, s): make_baseline(name, s) for name, s in chosen.items()}
+
+# %% ../nbs/01l_baselines.ipynb #sb01l001
+def best_baseline(sweep:pd.DataFrame, # `select_baselines`' sweep (validation images)
+                 )->str:
+    "The baseline whose chosen strength has the best validation band mean (eligible ones first; first on ties)."
+    c = sweep[sweep.chosen]
+    c = c[c.eligible] if c.eligible.any() else c
+    return c.baseline.iloc[int(np.argmax(c.band_mean.to_numpy()))]
+
+# %% ../nbs/01l_baselines.ipynb #sb01l003
+@dataclass
+class StudyBaselines:
+    "The fixed filters of one study run, their strengths and the best of them chosen on validation images (`study_baselines`)."
+    chosen:dict  # baseline name -> chosen strength
+    sweep:pd.DataFrame  # every strength's clean and gray-box accuracy on the validation images
+    denoisers:dict  # table row (`baseline_label`) -> filter at its chosen strength, on the classifier's device
+    best:str  # the row of the best fixed filter (`best_baseline`)
+    n_val:int  # validation images
+
+def study_baselines(cfg:dict, # study config: baselines, n_val, steps_test, seed, dataset
+                    clf:nn.Module, # the undefended classifier (eval mode)
+                    train:ImageSet, # the study's training images (`threat_model`)
+                    test:ImageSet, # the study's test images (never drawn, never read)
+                   )->StudyBaselines:
+    "`cfg['baselines']` tuned on `cfg['n_val']` validation images by the study's gray-box criterion (medium ε band, clean within MARGIN)."
+    if not cfg['baselines']: raise ValueError(f"baselines is empty: name at least one of {list(BASELINES)}, e.g. -y \"baselines: [JPEG]\".")
+    val = validation_images(train, test, cfg['n_val'], seed=cfg.get('seed', 0) + 4, size=SOURCES[cfg['dataset']][2])
+    chosen, sweep = select_baselines(clf, val.x, val.y, cfg['steps_test'], names=cfg['baselines'], seed=cfg.get('seed', 0))
+    dens = {k: d.to(module_device(clf)) for k, d in baseline_denoisers(chosen).items()}
+    best = best_baseline(sweep)
+    return StudyBaselines(chosen, sweep, dens, baseline_label(best, chosen[best]), len(val))

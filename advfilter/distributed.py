@@ -4,7 +4,7 @@
 
 # %% ../nbs/01k_distributed.ipynb #997b9129
 from __future__ import annotations
-import argparse, contextlib, dataclasses, functools, json, os, subprocess, sys, time
+import argparse, contextlib, dataclasses, datetime, functools, json, os, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 import torch.distributed as dist
@@ -18,7 +18,7 @@ from .device import autocast, module_device
 from tqdm.auto import tqdm as _tqdm
 
 # %% auto #0
-__all__ = ['NOTEBOOK_TABLES', 'TRAINING', 'CHECK', 'rank', 'world', 'init', 'shard', 'gather', 'group_lock',
+__all__ = ['GROUP_TIMEOUT_S', 'NOTEBOOK_TABLES', 'TRAINING', 'CHECK', 'rank', 'world', 'init', 'shard', 'gather', 'group_lock',
            'generate_adversarial_set', 'image_shard', 'table_from_outcomes', 'accuracy_table', 'quality_table',
            'LossModule', 'loss_weights', 'check_ddp_ready', 'ddp_step', 'distributed_stages', 'param_value',
            'notebook_config', 'heavy_stages', 'main', 'tiny_problem', 'tiny_pairs', 'check_models', 'check_training',
@@ -34,13 +34,16 @@ def world()->int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 # %% ../nbs/01k_distributed.ipynb #4a1a2b3d
+GROUP_TIMEOUT_S = 6 * 3600   # how long a collective may wait: longer than the slowest stage rank 0 runs alone (NCCL's default: 10 min)
+
 def init(backend:str|None=None, # 'nccl' or 'gloo'; None: NCCL when CUDA is present, else gloo
+         timeout_s:float=GROUP_TIMEOUT_S, # seconds a rank may wait in a collective, e.g. in `barrier()` while rank 0 holds a cache lock
         )->int:
     "Join the process group `torchrun` describes (env://) and pin this rank to its LOCAL_RANK GPU; returns the world size."
     if dist.is_initialized() or 'WORLD_SIZE' not in os.environ: return world()
     cuda = torch.cuda.is_available()
     if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    dist.init_process_group(backend or ('nccl' if cuda else 'gloo'))
+    dist.init_process_group(backend or ('nccl' if cuda else 'gloo'), timeout=datetime.timedelta(seconds=timeout_s))
     return world()
 
 # %% ../nbs/01k_distributed.ipynb #9c7e59a8

@@ -14,6 +14,7 @@ from .data import CLASSIFIERS, TORCHVISION
 from .study import STUDY, SOURCES
 from .robust import NL_MODES, ROBUST_ARCHS
 from .whitebox import AA_NAMES
+from .baselines import BASELINES
 
 # %% auto #0
 __all__ = ['FUSION_TARGETS', 'AT_INITS', 'PARAMS', 'NATIVE_SIZE', 'RUN_PARAMS', 'STUDY_NOTEBOOKS', 'Param', 'bad_param', 'coerce',
@@ -177,6 +178,8 @@ PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the stud
     'run':             Param('Optional[str]', run_name, 'a folder name such as -p run my-run (None: a timestamp)'),
     'out_dir':         Param('Optional[str]', lambda v: None if v.strip() else 'must not be empty', 'a folder path, or None for outputs/<notebook>/<run>'),
     'resume':          Param('bool', None, 'True or False'),
+    'baselines':       Param('Optional[list[str]]', lambda v: all_(one_of(tuple(BASELINES)))(v) or (None if v else 'must not be empty'), f'a list from {list(BASELINES)}, e.g. -y "baselines: [JPEG, Median]"'),
+    'n_val':           Param('Optional[int]', at_least(1), _N('images', 'n_val 200')),
     'cache_policy':    Param('str', one_of(CACHE_POLICIES), f'use one of {list(CACHE_POLICIES)}, e.g. -p cache_policy strict'),
 }
 

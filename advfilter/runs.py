@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from filelock import FileLock, Timeout
+from .threads import pid_alive
 
 # %% auto #0
 __all__ = ['PROFILES', 'STATUSES', 'HEARTBEAT_S', 'STALE_S', 'CACHE_POLICIES', 'atomic_write', 'atomic_torch_save', 'atomic_json',
@@ -181,9 +182,7 @@ def _now()->str: return time.strftime('%Y-%m-%dT%H:%M:%S')
 def _alive(st:dict)->bool:
     "Whether the process of a `running` status is another live process on this machine."
     if st.get('host') != socket.gethostname() or st.get('pid') in (None, os.getpid()): return False
-    try: os.kill(int(st['pid']), 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
+    return pid_alive(int(st['pid']))
 
 def _still_running(st:dict)->bool:
     "Whether a `running` status has a live writer: this process, a live pid on this host, else a fresh heartbeat."

@@ -11,10 +11,12 @@ from .attacks import EPS_TRAIN
 from .data import build_classifier, CLASSIFIERS, weights_present, data_root
 
 # %% auto #0
-__all__ = ['STUDY', 'N_CLASSES', 'DATASET_DEFAULTS', 'SOURCES', 'sem_layer_of', 'classifier_defaults', 'stand_ins',
+__all__ = ['FIXED', 'STUDY', 'N_CLASSES', 'DATASET_DEFAULTS', 'SOURCES', 'sem_layer_of', 'classifier_defaults', 'stand_ins',
            'study_config', 'group_name', 'paper_group']
 
 # %% ../nbs/01e_study.ipynb #6fbc2ed6
+FIXED = ('Gaussian blur', 'Median', 'TV', 'JPEG', 'Bit depth')   # the baselines every profile runs (advfilter.baselines.BASELINES; BM3D on request)
+
 STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, paper: GPU)
     'dataset':          dict(micro='cifar10', smoke='cifar10', paper='cifar10'),
     'classifier':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='cifar_resnet56'),
@@ -41,6 +43,8 @@ STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, pape
     'fusion_target':    dict(micro='clean', smoke='clean', paper='clean'),  # fusion CE target (Sec. 4.2): the classifier's clean prediction
     'fusion_hidden':    dict(micro=32, smoke=32, paper=32),        # hidden channels of the fusion network C (not given in the paper)
     'fusion_ce_clip':   dict(micro=None, smoke=None, paper=None),  # cap per pair on the fusion CE (our choice; 0 = the paper's plain CE); None: ln(classes) to 1 decimal
+    'baselines':        dict(micro=list(FIXED), smoke=list(FIXED), paper=list(FIXED)),  # fixed filters of Tables 1 and 4 (beyond the paper; advfilter.baselines); BM3D (~1-2.7 s per 32x32 image on one CPU core) only on request: -y "baselines: [..., BM3D]"
+    'n_val':            dict(micro=16, smoke=100, paper=1000),     # validation images (CIFAR-10 train images no run trains on) that the baselines' strengths are chosen on
     'amp':              dict(micro=False, smoke=False, paper=False),  # bf16 autocast for denoiser training (CUDA / AVX-512-bf16 CPUs): off by default — at smoke it left ε ≤ 3e-4 inside fp32's 95% CI but made Filt(L_img) learn the identity (ε = 3e-3: 0.555 = no denoiser, vs 0.605 in fp32, paired McNemar p = 0.002); attacks and evaluation stay fp32
 }
 

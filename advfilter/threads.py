@@ -8,8 +8,8 @@ import atexit, json, os, sys, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SPINCOUNT', 'BUSY_S', 'CHECK_S', 'openmp_defaults', 'busy_dir', 'thread_share', 'busy_processes', 'pinned',
-           'share_cores']
+__all__ = ['SPINCOUNT', 'BUSY_S', 'CHECK_S', 'openmp_defaults', 'busy_dir', 'thread_share', 'pid_alive', 'busy_processes',
+           'pinned', 'share_cores']
 
 # %% ../nbs/00c_threads.ipynb #59ccadea
 SPINCOUNT = '10000'   # libgomp's spin rounds before an idle thread sleeps (tools/bench_omp.py)
@@ -44,12 +44,19 @@ def thread_share(base:int, # the thread count torch started with
     "The rule: `max(1, base // busy)` threads each."
     return max(1, base // max(1, busy))
 
-# %% ../nbs/00c_threads.ipynb #f15c6020
-def _alive(pid:int)->bool:
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
+# %% ../nbs/00c_threads.ipynb #pa00c000
+def pid_alive(pid:int, # a process id on this machine
+             )->bool:
+    "Whether process `pid` exists on this machine (signal 0: nothing is sent; another user's process counts as alive)."
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
+# %% ../nbs/00c_threads.ipynb #f15c6020
 def busy_processes(folder:Path|None=None, # the busy folder (None: `busy_dir()`)
                    now:float|None=None, # `time.time()` (None: now)
                   )->list:
@@ -58,7 +65,7 @@ def busy_processes(folder:Path|None=None, # the busy folder (None: `busy_dir()`)
     for f in folder.glob('*.json'):
         try: rec = json.loads(f.read_text())
         except (OSError, ValueError): continue   # being written, or just removed
-        if not _alive(int(rec['pid'])):
+        if not pid_alive(int(rec['pid'])):
             f.unlink(missing_ok=True)
             continue
         if now - float(rec['t']) < BUSY_S: out.append(int(rec['pid']))

@@ -14,7 +14,7 @@ __all__ = ['SMALL', 'MEDIUM', 'LARGE', 'ALPHA', 'MARGIN', 'PAPER_N', 'STATUS_MAR
            'binom_two_sided', 'mcnemar_exact', 'tango_noninferiority', 'two_proportion', 'wald_noninferiority',
            'binomial_tol', 'paired_outcomes', 'paired_test', 'unpaired_test', 'beats', 'keeps', 'claim',
            'verdict_markdown', 'decline', 'claims_table1', 'claims_table2', 'claims_table3', 'claims_table4',
-           'claims_robust']
+           'claims_fixed', 'claims_robust']
 
 # %% ../nbs/01h_verdicts.ipynb #v05c0500
 SMALL, MEDIUM, LARGE = (0.0, 1e-4, 3e-4), (1e-3, 3e-3, 5e-3, 1e-2), (3e-2, 5e-2, 0.1, 0.3)
@@ -352,6 +352,20 @@ def claims_table4(df:pd.DataFrame, # a Table-4 long table
         out += [claim('PA-Filt(Limg)m beats PA-Filt(Limg)sl at medium ε (Sec. 4.1)', beats(df, 'PA-Filt(Limg)m', 'PA-Filt(Limg)sl', MEDIUM, o)),
                 claim('PA-Filt(Limg)sl beats PA-Filt(Limg)m at clean / small ε (Sec. 4.1)', beats(df, 'PA-Filt(Limg)sl', 'PA-Filt(Limg)m', SMALL, o))]
     return out
+
+# %% ../nbs/01h_verdicts.ipynb #cf01h001
+def claims_fixed(df:pd.DataFrame, # a long accuracy table holding the learned rows and the fixed filter's row
+                 outcomes:pd.DataFrame|None, # its per-image outcomes (None: unpaired tests on counts)
+                 learned:list, # the learned denoisers' rows, e.g. ['Filt(Limg)', 'PA-Filt(Limg)']
+                 fixed:str, # the best fixed filter's row (`advfilter.baselines.StudyBaselines.best`)
+                 suffix:str='', # method-name suffix of the table's rows, e.g. ' (AutoAttack)'
+                 where:str='gray-box', # the threat model, named in each claim
+                )->list:
+    "Beyond the paper: each learned denoiser beats the best fixed filter at medium ε and at small ε (paired McNemar)."
+    o = _match(outcomes, df)
+    bands = (('medium', MEDIUM), ('small', SMALL))
+    return [claim(f'{where}: {m} beats the best fixed filter, {fixed}, at {n} ε', beats(df, m + suffix, fixed + suffix, band, o))
+            for m in learned for n, band in bands]
 
 # %% ../nbs/01h_verdicts.ipynb #v41c2700
 LARGE_AT = (5e-2, 0.1, 0.3, 0.5)                                      # where Sec. 6.1 reports the gains

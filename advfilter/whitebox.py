@@ -20,10 +20,11 @@ from .threat import first_images
 __all__ = ['BREAKDOWN_COLUMNS', 'AA_NAMES', 'wilson_ci', 'ascending_attack', 'aa_attacks', 'aa_profile', 'pgd_attacks',
            'whitebox_tables', 'autoattack_table', 'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd',
            'breakdown_summary', 'save_whitebox', 'plot_white_vs_gray', 'with_ci', 'check_white_le_gray',
-           'check_blackbox', 'check_large_eps', 'Rounded', 'check_gradients', 'check_deterministic', 'check_eps_ball',
-           'sanity_checks', 'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights', 'check_fusion_aware',
-           'robustbench_eps', 'graybox_at', 'robustbench_records', 'save_robustbench', 'WhiteboxEval',
-           'evaluate_whitebox', 'save_evaluation', 'aa_label', 'gray_vs_white_frame', 'robustbench_frame']
+           'check_blackbox', 'check_large_eps', 'Rounded', 'input_gradient', 'check_gradients', 'check_deterministic',
+           'check_eps_ball', 'sanity_checks', 'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights',
+           'check_fusion_aware', 'robustbench_eps', 'graybox_at', 'robustbench_records', 'save_robustbench',
+           'WhiteboxEval', 'evaluate_whitebox', 'save_evaluation', 'aa_label', 'gray_vs_white_frame',
+           'robustbench_frame']
 
 # %% ../nbs/01i_whitebox.ipynb #c301ce1a
 BREAKDOWN_COLUMNS = ['method', 'eps', 'image', 'broken_by', 'broken_at', 'linf', 'in_range']  # which attack broke each image
@@ -356,22 +357,41 @@ class Rounded(nn.Module):
     def __init__(self, den:nn.Module|None): super().__init__(); self.den = den
     def forward(self, x): return torch.round((x if self.den is None else self.den(x)) * 255) / 255
 
+# %% ../nbs/01i_whitebox.ipynb #ig01i000
+def input_gradient(model:nn.Module, # a classifier on [0,1] images, e.g. `Denoised(defence, clf)` (eval mode)
+                   x:torch.Tensor, # images
+                   y:torch.Tensor, # labels
+                  )->torch.Tensor|None:
+    "The input gradient of the summed cross-entropy through `model`, or None where the loss does not depend on `x` in autograd."
+    dev = _module_device(model)
+    xg = x.detach().to(dev).float().clone().requires_grad_(True)   # never the caller's tensor
+    with frozen(model):
+        loss = F.cross_entropy(model(xg), y.to(dev), reduction='sum')
+        if not loss.requires_grad: return None
+        g, = torch.autograd.grad(loss, xg, allow_unused=True)
+    return g
+
 # %% ../nbs/01i_whitebox.ipynb #de227c89
 def check_gradients(clf:nn.Module, # the classifier
-                    denoisers:dict, # name -> denoiser (None: the classifier alone)
+                    denoisers:dict, # name -> denoiser (None: the classifier alone), as given to the white-box attack
                     x:torch.Tensor, # images (a few suffice)
                     y:torch.Tensor, # their labels
                    )->list:
-    "Check 4: the input gradient of the CE through each denoiser is finite and non-zero for every image."
+    "Check 4: the input gradient of the CE through each denoiser is defined, finite and non-zero for every image (else: BPDA)."
     out = []
     for name, den in denoisers.items():
-        model = Denoised(den, clf).eval(); dev = _module_device(model)
-        with frozen(model):
-            xg = x.detach().to(dev).float().clone().requires_grad_(True)   # never the caller's tensor
-            g, = torch.autograd.grad(F.cross_entropy(model(xg), y.to(dev), reduction='sum'), xg)
-        norm = g.flatten(1).abs().sum(1); fin = bool(torch.isfinite(g).all()); zero = int((norm == 0).sum())
-        out.append(_rec(f'{name}: input gradient finite and non-zero', fin and zero == 0,
-                        f"{zero}/{len(x)} images with a zero gradient; finite: {fin}; median L1 {float(norm.median()):.3g}"))
+        g = input_gradient(Denoised(den, clf).eval(), x, y)
+        what = f'{name}: input gradient finite and non-zero'
+        if g is None:
+            out.append(_rec(what, False, f"gradient undefined: {type(den).__name__} leaves autograd; "
+                                         "attack it through BPDA (`advfilter.baselines.with_bpda`)"))
+            continue
+        norm = g.flatten(1).abs().sum(1)
+        fin = bool(torch.isfinite(g).all())
+        zero = int((norm == 0).sum())
+        hint = '; a non-differentiable defence needs BPDA (`with_bpda`)' if zero else ''
+        out.append(_rec(what, fin and zero == 0,
+                        f"{zero}/{len(x)} images with a zero gradient; finite: {fin}; median L1 {float(norm.median()):.3g}{hint}"))
     return out
 
 # %% ../nbs/01i_whitebox.ipynb #1668ea5e
