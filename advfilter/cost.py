@@ -18,6 +18,8 @@ from .runs import atomic_json
 from .study import SOURCES, N_CLASSES
 from .denoisers import VARIANTS, make_model
 from .robust import ROBUST, build_robust
+from .baselines import BASELINES
+from .verdicts import MEDIUM
 
 # %% auto #0
 __all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'PLANS', 'THROUGHPUT', 'count_flops', 'conv_flops',
@@ -197,6 +199,15 @@ def _advsets(cfg, u)->dict:
     fl = (z['pairs'] * cfg['steps_train'] + cfg['n_test'] * (len(EPS_TEST) - 1) * cfg['steps_test']) * u['clf.grad']
     return _stage('adversarial sets (PGD)', 'adversarial sets', fl, key='advsets')
 
+# %% ../nbs/01g_cost.ipynb #cb01g000
+def _baselines(cfg, u, table:int)->list:
+    "The fixed filters of a table: PGD on `n_val` validation images over the medium band, the strength sweep, their gray-box rows."
+    n_grid = sum(len(BASELINES[n][1]) for n in cfg['baselines'])
+    sweep = cfg['n_val'] * (len(MEDIUM) * cfg['steps_test'] * u['clf.grad'] + (1 + len(MEDIUM)) * n_grid * u['clf.fwd'])
+    rows = _sizes(cfg)['rows'] * len(cfg['baselines']) * u['clf.fwd']
+    return [_stage(f'fixed filters of Table {table} (validation sweep)', 'baselines', sweep),
+            _stage(f'Table {table}: fixed-filter rows (gray-box)', 'tables', rows)]
+
 # %% ../nbs/01g_cost.ipynb #4dc7b1d5
 def _train_variant(name:str, cfg, u)->dict:
     "One Sec. 3.3 denoiser's training (cached: shared key)."
@@ -243,7 +254,8 @@ def _plan_02(cfg, u, curve)->list:
     fwd = {n: u[f'{VARIANTS[n][0]}.fwd'] for n in VARIANTS}
     wb = {'Acc. after Attack': (u['clf.grad'], u['clf.fwd']),
           **{n: (u[f'{VARIANTS[n][0]}.wb'], fwd[n] + u['clf.fwd']) for n in VARIANTS}}
-    return [_advsets(cfg, u), *[_train_variant(n, cfg, u) for n in VARIANTS],
+    wb['best fixed filter'] = (u['clf.grad'], u['clf.fwd'])   # BPDA or the filter's own gradient: the classifier's cost
+    return [_advsets(cfg, u), *[_train_variant(n, cfg, u) for n in VARIANTS], *_baselines(cfg, u, 1),
             _stage('Table 1 (gray-box)', 'tables', rows * (len(wb) * u['clf.fwd'] + sum(fwd.values()))),
             _stage('Table 2 (PSNR/SSIM)', 'tables', rows * sum(v for n, v in fwd.items() if n != 'Filt(L*img)')),
             _whitebox(wb, cfg, curve)]
@@ -264,8 +276,8 @@ def _plan_04(cfg, u, curve)->list:
     rows, filt = _sizes(cfg)['rows'], u['FiltDenoiser.fwd']
     dens = filt + filt + u['PAFilt.fwd'] + filt          # φ_sl, φ_m (a branch costs about a Filt), PA-Filt, Filt(L_img)
     wb = {'Acc. after Attack': (u['clf.grad'], u['clf.fwd']), 'PA-Filt(Limg)': (u['PAFilt.wb'], u['PAFilt.fwd'] + u['clf.fwd']),
-          'Filt(Limg)': (u['FiltDenoiser.wb'], filt + u['clf.fwd'])}
-    return [_advsets(cfg, u), *_train_pafilt(cfg, u), _train_variant('Filt(Limg)', cfg, u),
+          'Filt(Limg)': (u['FiltDenoiser.wb'], filt + u['clf.fwd']), 'best fixed filter': (u['clf.grad'], u['clf.fwd'])}
+    return [_advsets(cfg, u), *_train_pafilt(cfg, u), _train_variant('Filt(Limg)', cfg, u), *_baselines(cfg, u, 4),
             _stage('Table 4 (gray-box)', 'tables', rows * (5 * u['clf.fwd'] + dens)), _whitebox(wb, cfg, curve, pgd=True)]
 
 # %% ../nbs/01g_cost.ipynb #c8c0480a
