@@ -34,7 +34,7 @@ def world()->int:
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 # %% ../nbs/01k_distributed.ipynb #4a1a2b3d
-GROUP_TIMEOUT_S = 6 * 3600   # how long a collective may wait: longer than the slowest stage rank 0 runs alone (NCCL's default: 10 min)
+GROUP_TIMEOUT_S = 6 * 3600   # NCCL's default is 10 min; 6 h is assumed, not measured
 
 def init(backend:str|None=None, # 'nccl' or 'gloo'; None: NCCL when CUDA is present, else gloo
          timeout_s:float=GROUP_TIMEOUT_S, # seconds a rank may wait in a collective, e.g. in `barrier()` while rank 0 holds a cache lock
