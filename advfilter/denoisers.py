@@ -34,13 +34,15 @@ def make_model(kind:str, # a `models.build_model` kind: 'AddDenoiser', 'FiltDeno
     return build_model({**base, **extra})
 
 # %% ../nbs/01eb_denoisers.ipynb #47460043
-def fit_kwargs(cfg:dict, # the study config (epochs, lr, batch_size, seed, device, amp)
+def fit_kwargs(cfg:dict, # the study config (epochs, lr, lr_schedule, batch_size, seed, device, amp)
                **extra, # more settings of the variant (loss, eps_subset, ...)
               )->dict:
     "The training settings shared by every denoiser of a study."
     amp = {'amp': True} if cfg.get('amp') else {}   # only when on: fp32 runs keep their model-cache keys
+    sched = cfg.get('lr_schedule') or 'constant'
+    sched = {} if sched == 'constant' else {'lr_schedule': sched}   # likewise: constant-lr runs keep their keys
     return dict(epochs=cfg['epochs'], lr=cfg['lr'], batch_size=cfg['batch_size'], seed=cfg.get('seed', 0),
-                device=cfg.get('device', 'auto'), **amp, **extra)
+                device=cfg.get('device', 'auto'), **amp, **sched, **extra)
 
 # %% ../nbs/01eb_denoisers.ipynb #84a8a5b2
 def train_variant(name:str, # a key of VARIANTS, e.g. 'Filt(Limg)'

@@ -15,6 +15,7 @@ from .study import STUDY, SOURCES
 from .robust import NL_MODES, ROBUST_ARCHS
 from .whitebox import AA_NAMES
 from .baselines import BASELINES
+from .training import SCHEDULES
 
 # %% auto #0
 __all__ = ['FUSION_TARGETS', 'AT_INITS', 'PARAMS', 'NATIVE_SIZE', 'RUN_PARAMS', 'STUDY_NOTEBOOKS', 'Param', 'bad_param', 'coerce',
@@ -120,7 +121,7 @@ AT_INITS = ('pretrained', 'scratch')  # robust models: fine-tune the standard cl
 _N = lambda what, eg: f"a whole number >= 1 ({what}), e.g. -p {eg}; or None for the profile's value"
 
 PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the study notebooks 02-05
-    'profile':         Param('str', one_of(PROFILES), 'use -p profile micro (CI) | smoke (2 CPU cores) | paper (GPU)'),
+    'profile':         Param('str', one_of(PROFILES), 'use -p profile micro (CI) | smoke (2 CPU cores, ≤ 10 min) | medium (2 CPU cores, ≤ 30 min) | paper (GPU)'),
     'dataset':         Param('Optional[str]', one_of(SOURCES), f'use one of {list(SOURCES)}, or None for the profile\'s'),
     'classifier':      Param('Optional[str]', one_of(CLASSIFIERS), f'use one of {list(CLASSIFIERS)}, or None for the profile\'s'),
     'train_per_class': Param('Optional[int]', at_least(1), _N('images per class', 'train_per_class 16')),
@@ -135,6 +136,7 @@ PARAMS = {  # name -> Param(annotation, check, fix): every parameter of the stud
     'fusion_ce_clip':  Param('Optional[float]', at_least(0), "a number >= 0 (0: the paper's plain CE), e.g. -p fusion_ce_clip 2.3"),
     'batch_size':      Param('Optional[int]', at_least(1), _N('images per batch', 'batch_size 64')),
     'lr':              Param('Optional[float]', positive, 'a learning rate > 0, e.g. -p lr 5e-4'),
+    'lr_schedule':     Param('Optional[str]', one_of(SCHEDULES), 'constant | cosine | warmup_cosine (training.SCHEDULES)'),
     'width':           Param('Optional[float]', positive, 'a width multiplier > 0, e.g. -p width 0.25'),
     'n_down':          Param('Optional[int]', lambda v: None if 0 <= v <= 4 else 'must be 0..4', 'a number of 2x downsamplings 0..4, e.g. -p n_down 2'),
     'K':               Param('Optional[int]', odd, 'an odd kernel size, e.g. -p K 5'),

@@ -499,26 +499,26 @@ def heldout_images(dataset:str, # a dataset name (`advfilter.data.DATASETS`)
 
 # %% ../nbs/01f_robust.ipynb #r5rob01
 ROBUST = {  # 05_adv_training's own parameters -> value per profile (joined with advfilter.study.STUDY, disjoint from it)
-    'robust_arch':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='preact_resnet18'),  # base network of Adv/FD/FPD
-    'at_init':           dict(micro='pretrained', smoke='pretrained', paper='scratch'),  # fine-tune the standard classifier | from scratch
-    'at_n_train':        dict(micro=64, smoke=14000, paper=49000),   # adversarial-training images (CIFAR-10 train; here 15,000 exist)
-    'at_n_check':        dict(micro=16, smoke=200, paper=1000),      # held-out training images of the per-epoch PGD check
-    'at_epochs':         dict(micro=1, smoke=3, paper=15),           # Wong et al.: 15 (smoke: 3, what 2 CPU cores allow)
-    'at_steps':          dict(micro=1, smoke=1, paper=1),            # 1 = FGSM-RS (α = 1.25·ε); k > 1 = PGD-k (α = 2.5·ε/k)
-    'at_lr':             dict(micro=0.02, smoke=0.05, paper=0.2),    # peak of the cyclic lr (Wong et al.: 0.2 from scratch)
-    'at_batch_size':     dict(micro=16, smoke=128, paper=128),       # Wong et al.: 128
-    'at_amp':            dict(micro=True, smoke=True, paper=True),    # bf16 autocast of the training steps where the device has native bf16 (Wong et al.: mixed precision); checks and evaluation fp32
-    'fd_fpd_n_train':    dict(micro=32, smoke=1000, paper=49000),    # FD/FPD training images (the first of at_n_train's)
-    'fd_fpd_epochs':     dict(micro=1, smoke=1, paper=15),           # FD/FPD epochs; at_init='pretrained': fine-tuned from Adv
-    'fd_fpd_lr':         dict(micro=0.002, smoke=0.002, paper=0.2),  # FD/FPD peak cyclic lr (paper: at_lr; fine-tuning from Adv: small)
-    'fd_mode':           dict(micro='gaussian', smoke='gaussian', paper='gaussian'),  # FD non-local weighting (Xie et al.'s best)
-    'fpd_width':         dict(micro=8, smoke=16, paper=64),          # FPD restorer channels (levels w, 2w, 4w)
-    'fpd_pre_epochs':    dict(micro=1, smoke=1, paper=10),           # FPD phase 1: restorer pre-training on ε-ball noise
-    'sweep_steps':       dict(micro=[2, 4, 6, 8, 10], smoke=[10, 30, 50, 70, 90], paper=[10, 30, 50, 70, 90]),  # Table 5's PGD(n, 0.3)
-    'n_sweep':           dict(micro=8, smoke=32, paper=1000),        # test images of the step sweep
-    'n_robust_eval':     dict(micro=16, smoke=200, paper=1000),      # held-out test images of the robust models' report
-    'robust_eval_steps': dict(micro=[2, 4], smoke=[5, 20], paper=[20, 100]),  # white-box PGD steps of that report (8/255)
-    'eps_whitebox':      dict(micro=[0.01, 0.1, 0.5], smoke=[0.1, 0.5], paper=None),  # ε attacked white-box (None: all 12); 8/255 always (RobustBench's)
+    'robust_arch':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', medium='cifar_resnet20', paper='preact_resnet18'),  # base network of Adv/FD/FPD
+    'at_init':           dict(micro='pretrained', smoke='pretrained', medium='pretrained', paper='scratch'),  # fine-tune the standard classifier | from scratch
+    'at_n_train':        dict(micro=64, smoke=14000, medium=14000, paper=49000),   # adversarial-training images (CIFAR-10 train; here 15,000 exist)
+    'at_n_check':        dict(micro=16, smoke=200, medium=200, paper=1000),      # held-out training images of the per-epoch PGD check
+    'at_epochs':         dict(micro=1, smoke=3, medium=12, paper=15),           # Wong et al.: 15 (smoke: 3, what 2 CPU cores allow)
+    'at_steps':          dict(micro=1, smoke=1, medium=1, paper=1),            # 1 = FGSM-RS (α = 1.25·ε); k > 1 = PGD-k (α = 2.5·ε/k)
+    'at_lr':             dict(micro=0.02, smoke=0.05, medium=0.05, paper=0.2),    # peak of the cyclic lr (Wong et al.: 0.2 from scratch)
+    'at_batch_size':     dict(micro=16, smoke=128, medium=128, paper=128),       # Wong et al.: 128
+    'at_amp':            dict(micro=True, smoke=True, medium=True, paper=True),    # bf16 autocast of the training steps where the device has native bf16 (Wong et al.: mixed precision); checks and evaluation fp32
+    'fd_fpd_n_train':    dict(micro=32, smoke=1000, medium=1000, paper=49000),    # FD/FPD training images (the first of at_n_train's)
+    'fd_fpd_epochs':     dict(micro=1, smoke=1, medium=1, paper=15),           # FD/FPD epochs; at_init='pretrained': fine-tuned from Adv
+    'fd_fpd_lr':         dict(micro=0.002, smoke=0.002, medium=0.002, paper=0.2),  # FD/FPD peak cyclic lr (paper: at_lr; fine-tuning from Adv: small)
+    'fd_mode':           dict(micro='gaussian', smoke='gaussian', medium='gaussian', paper='gaussian'),  # FD non-local weighting (Xie et al.'s best)
+    'fpd_width':         dict(micro=8, smoke=16, medium=16, paper=64),          # FPD restorer channels (levels w, 2w, 4w)
+    'fpd_pre_epochs':    dict(micro=1, smoke=1, medium=1, paper=10),           # FPD phase 1: restorer pre-training on ε-ball noise
+    'sweep_steps':       dict(micro=[2, 4, 6, 8, 10], smoke=[10, 30, 50, 70, 90], medium=[10, 30, 50, 70, 90], paper=[10, 30, 50, 70, 90]),  # Table 5's PGD(n, 0.3)
+    'n_sweep':           dict(micro=8, smoke=32, medium=64, paper=1000),        # test images of the step sweep
+    'n_robust_eval':     dict(micro=16, smoke=200, medium=500, paper=1000),      # held-out test images of the robust models' report
+    'robust_eval_steps': dict(micro=[2, 4], smoke=[5, 20], medium=[5, 20], paper=[20, 100]),  # white-box PGD steps of that report (8/255)
+    'eps_whitebox':      dict(micro=[0.01, 0.1, 0.5], smoke=[0.1, 0.5], medium=[0.1, 0.5], paper=None),  # ε attacked white-box (None: all 12); 8/255 always (RobustBench's)
 }
 
 # %% ../nbs/01f_robust.ipynb #r5c01

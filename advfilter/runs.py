@@ -118,10 +118,10 @@ def env_info()->dict:
             'cpu_count': os.cpu_count(), 'torch_threads': torch.get_num_threads()}
 
 # %% ../nbs/00a_runs.ipynb #f2b85a4e
-PROFILES = ('micro', 'smoke', 'paper')  # CI seconds / CPU default minutes / GPU paper settings
+PROFILES = ('micro', 'smoke', 'medium', 'paper')  # CI seconds / CPU default minutes / CPU ≤ 30 min, trained to the plateau / GPU paper settings
 
 def resolve(profile:str, # one of PROFILES
-            table:dict, # parameter -> {'micro': v, 'smoke': v, 'paper': v}
+            table:dict, # parameter -> {'micro': v, 'smoke': v, 'medium': v, 'paper': v}
             **overrides, # parameters given explicitly; `None` means "use the profile's value"
            )->dict:
     "The configuration of `profile`: the profile's column of `table`, overridden by every non-`None` parameter."

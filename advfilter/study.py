@@ -17,45 +17,46 @@ __all__ = ['FIXED', 'STUDY', 'N_CLASSES', 'DATASET_DEFAULTS', 'SOURCES', 'sem_la
 # %% ../nbs/01e_study.ipynb #6fbc2ed6
 FIXED = ('Gaussian blur', 'Median', 'TV', 'JPEG', 'Bit depth')   # the baselines every profile runs (advfilter.baselines.BASELINES; BM3D on request)
 
-STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, paper: GPU)
-    'dataset':          dict(micro='cifar10', smoke='cifar10', paper='cifar10'),
-    'classifier':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', paper='cifar_resnet56'),
-    'train_per_class':  dict(micro=2, smoke=16, paper=500),         # training images per class (paper: 5/class of ImageNet)
-    'n_test':           dict(micro=20, smoke=200, paper=1000),     # test images (paper: 1,000)
-    'eps_train':        dict(micro=[1e-3, 3e-2, 0.3], smoke=list(EPS_TRAIN), paper=list(EPS_TRAIN)),
-    'steps_train':      dict(micro=3, smoke=10, paper=40),         # PGD steps for the training pairs (paper: 40)
-    'steps_test':       dict(micro=3, smoke=20, paper=40),         # PGD steps for the test sets (paper: 40)
-    'epochs':           dict(micro=1, smoke=3, paper=30),          # denoiser epochs (not given in the paper)
-    'batch_size':       dict(micro=16, smoke=64, paper=128),       # (not given in the paper)
-    'lr':               dict(micro=1e-3, smoke=5e-4, paper=1e-4),  # Adam lr (not given; 2e-3 at smoke and 1e-3 at full width diverged)
-    'width':            dict(micro=0.125, smoke=0.25, paper=1.0),  # U-Net width multiplier (paper: 1.0)
-    'n_down':           dict(micro=2, smoke=3, paper=2),           # U-Net downsamplings (4 for 224x224 inputs)
-    'K':                dict(micro=5, smoke=5, paper=5),           # filter size (not given in the paper)
-    'n_whitebox':       dict(micro=8, smoke=16, paper=200),        # test images attacked white-box (beyond the paper; smoke: sized for `make pafilt` ≤ 10 min; paper: 02→05 in ≤ 2 h, advfilter.cost)
-    'steps_whitebox':   dict(micro=3, smoke=10, paper=50),         # white-box PGD steps (the cross-check of AutoAttack)
-    'restarts_whitebox': dict(micro=1, smoke=1, paper=1),          # white-box PGD random restarts
-    'aa_version':       dict(micro='custom', smoke='custom', paper='custom'),  # AutoAttack version (advfilter.whitebox); paper: 'custom' (APGD-CE + APGD-T): 'standard' (+ FAB-T, Square) costs ~10x (advfilter.cost)
-    'aa_attacks':       dict(micro=['apgd-ce', 'apgd-t'], smoke=['apgd-ce', 'apgd-t'], paper=['apgd-ce', 'apgd-t']),  # attacks when aa_version == 'custom' (APGD-T with aa_targets targets)
-    'aa_iters':         dict(micro=5, smoke=10, paper=100),        # APGD iterations when aa_version == 'custom' (standard: 100)
-    'aa_targets':       dict(micro=1, smoke=1, paper=3),           # target classes of APGD-T when aa_version == 'custom' (standard: 9; paper: 3 so that 02→05 fits 2 h)
-    'square_queries':   dict(micro=20, smoke=50, paper=5000),      # Square (black-box) queries of the masking sanity check
-    'sem_layer':        dict(micro=None, smoke=None, paper=None),  # L_sem layer l of Eq. 5 (not given); None: the classifier's last stage (`sem_layer_of`)
-    'fusion_target':    dict(micro='clean', smoke='clean', paper='clean'),  # fusion CE target (Sec. 4.2): the classifier's clean prediction
-    'fusion_hidden':    dict(micro=32, smoke=32, paper=32),        # hidden channels of the fusion network C (not given in the paper)
-    'fusion_ce_clip':   dict(micro=None, smoke=None, paper=None),  # cap per pair on the fusion CE (our choice; 0 = the paper's plain CE); None: ln(classes) to 1 decimal
-    'baselines':        dict(micro=list(FIXED), smoke=list(FIXED), paper=list(FIXED)),  # fixed filters of Tables 1 and 4 (beyond the paper; advfilter.baselines); BM3D (~1-2.7 s per 32x32 image on one CPU core) only on request: -y "baselines: [..., BM3D]"
-    'n_val':            dict(micro=16, smoke=100, paper=1000),     # validation images (CIFAR-10 train images no run trains on) that the baselines' strengths are chosen on
-    'amp':              dict(micro=False, smoke=False, paper=False),  # bf16 autocast for denoiser training (CUDA / AVX-512-bf16 CPUs): off by default — at smoke it left ε ≤ 3e-4 inside fp32's 95% CI but made Filt(L_img) learn the identity (ε = 3e-3: 0.555 = no denoiser, vs 0.605 in fp32, paired McNemar p = 0.002); attacks and evaluation stay fp32
+STUDY = {  # parameter -> value per profile (micro: CI, smoke: 2 CPU cores, medium: 2 CPU cores ≤ 30 min, paper: GPU)
+    'dataset':          dict(micro='cifar10', smoke='cifar10', medium='cifar10', paper='cifar10'),
+    'classifier':       dict(micro='cifar_resnet20', smoke='cifar_resnet20', medium='cifar_resnet20', paper='cifar_resnet56'),
+    'train_per_class':  dict(micro=2, smoke=16, medium=48, paper=500),         # training images per class (paper: 5/class of ImageNet)
+    'n_test':           dict(micro=20, smoke=200, medium=500, paper=1000),     # test images (paper: 1,000)
+    'eps_train':        dict(micro=[1e-3, 3e-2, 0.3], smoke=list(EPS_TRAIN), medium=list(EPS_TRAIN), paper=list(EPS_TRAIN)),
+    'steps_train':      dict(micro=3, smoke=10, medium=10, paper=40),         # PGD steps for the training pairs (paper: 40)
+    'steps_test':       dict(micro=3, smoke=20, medium=20, paper=40),         # PGD steps for the test sets (paper: 40)
+    'epochs':           dict(micro=1, smoke=3, medium=2, paper=30),          # denoiser epochs (not given; medium: 720 steps, 3x the steps to 90% of Filt(L_img)'s plateau, tools/bench_learning.py)
+    'batch_size':       dict(micro=16, smoke=64, medium=16, paper=128),       # (not given; medium: bs 16 reached the plateau in 3,840 pairs, bs 64 in 13,440)
+    'lr':               dict(micro=1e-3, smoke=5e-4, medium=5e-4, paper=1e-4),  # Adam lr (not given; 2e-3 at smoke and 1e-3 at full width diverged)
+    'lr_schedule':      dict(micro='constant', smoke='constant', medium='constant', paper='constant'),  # denoiser lr schedule (advfilter.training.SCHEDULES; not given in the paper)
+    'width':            dict(micro=0.125, smoke=0.25, medium=0.25, paper=1.0),  # U-Net width multiplier (paper: 1.0)
+    'n_down':           dict(micro=2, smoke=3, medium=3, paper=2),           # U-Net downsamplings (4 for 224x224 inputs)
+    'K':                dict(micro=5, smoke=5, medium=5, paper=5),           # filter size (not given in the paper)
+    'n_whitebox':       dict(micro=8, smoke=16, medium=128, paper=200),        # test images attacked white-box (beyond the paper; smoke: sized for `make pafilt` ≤ 10 min; paper: 02→05 in ≤ 2 h, advfilter.cost)
+    'steps_whitebox':   dict(micro=3, smoke=10, medium=10, paper=50),         # white-box PGD steps (the cross-check of AutoAttack)
+    'restarts_whitebox': dict(micro=1, smoke=1, medium=1, paper=1),          # white-box PGD random restarts
+    'aa_version':       dict(micro='custom', smoke='custom', medium='custom', paper='custom'),  # AutoAttack version (advfilter.whitebox); paper: 'custom' (APGD-CE + APGD-T): 'standard' (+ FAB-T, Square) costs ~10x (advfilter.cost)
+    'aa_attacks':       dict(micro=['apgd-ce', 'apgd-t'], smoke=['apgd-ce', 'apgd-t'], medium=['apgd-ce', 'apgd-t'], paper=['apgd-ce', 'apgd-t']),  # attacks when aa_version == 'custom' (APGD-T with aa_targets targets)
+    'aa_iters':         dict(micro=5, smoke=10, medium=10, paper=100),        # APGD iterations when aa_version == 'custom' (standard: 100)
+    'aa_targets':       dict(micro=1, smoke=1, medium=1, paper=3),           # target classes of APGD-T when aa_version == 'custom' (standard: 9; paper: 3 so that 02→05 fits 2 h)
+    'square_queries':   dict(micro=20, smoke=50, medium=50, paper=5000),      # Square (black-box) queries of the masking sanity check
+    'sem_layer':        dict(micro=None, smoke=None, medium=None, paper=None),  # L_sem layer l of Eq. 5 (not given); None: the classifier's last stage (`sem_layer_of`)
+    'fusion_target':    dict(micro='clean', smoke='clean', medium='clean', paper='clean'),  # fusion CE target (Sec. 4.2): the classifier's clean prediction
+    'fusion_hidden':    dict(micro=32, smoke=32, medium=32, paper=32),        # hidden channels of the fusion network C (not given in the paper)
+    'fusion_ce_clip':   dict(micro=None, smoke=None, medium=None, paper=None),  # cap per pair on the fusion CE (our choice; 0 = the paper's plain CE); None: ln(classes) to 1 decimal
+    'baselines':        dict(micro=list(FIXED), smoke=list(FIXED), medium=list(FIXED), paper=list(FIXED)),  # fixed filters of Tables 1 and 4 (beyond the paper; advfilter.baselines); BM3D (~1-2.7 s per 32x32 image on one CPU core) only on request: -y "baselines: [..., BM3D]"
+    'n_val':            dict(micro=16, smoke=100, medium=200, paper=1000),     # validation images (CIFAR-10 train images no run trains on) that the baselines' strengths are chosen on
+    'amp':              dict(micro=False, smoke=False, medium=False, paper=False),  # bf16 autocast with fp32 islands for denoiser training (CUDA / AVX-512-bf16 CPUs): off until 04's Table 4 in bf16 vs fp32 is compared (README); attacks and evaluation stay fp32
 }
 
 N_CLASSES = {'cifar10': 10, 'svhn': 10, 'neurips17_dev': 1000, 'imagenet': 1000}
 DATASET_DEFAULTS = {  # study dataset -> parameter -> per profile, where the parameter is not given (Sec. 3.2)
-    'neurips17_dev': {'classifier': dict(micro='resnet50', smoke='resnet50', paper='resnet50'),
-                      'n_down': dict(micro=4, smoke=4, paper=4),              # Sec. 3.2: 4 downsamplings at 224x224
-                      'train_per_class': dict(micro=None, smoke=None, paper=5),  # Sec. 3.2: 5 ImageNet images per class
-                      'n_train': dict(micro=4, smoke=200, paper=None),       # or this many images (micro/smoke; ImageNet or DEV)
-                      'n_test': dict(micro=2, smoke=100, paper=1000), 'n_whitebox': dict(micro=2, smoke=8, paper=200)},
-    'svhn':          {'classifier': dict(micro='svhn_resnet18', smoke='svhn_resnet18', paper='svhn_resnet50')},
+    'neurips17_dev': {'classifier': dict(micro='resnet50', smoke='resnet50', medium='resnet50', paper='resnet50'),
+                      'n_down': dict(micro=4, smoke=4, medium=4, paper=4),              # Sec. 3.2: 4 downsamplings at 224x224
+                      'train_per_class': dict(micro=None, smoke=None, medium=None, paper=5),  # Sec. 3.2: 5 ImageNet images per class
+                      'n_train': dict(micro=4, smoke=200, medium=200, paper=None),       # or this many images (micro/smoke/medium; ImageNet or DEV)
+                      'n_test': dict(micro=2, smoke=100, medium=100, paper=1000), 'n_whitebox': dict(micro=2, smoke=8, medium=8, paper=200)},
+    'svhn':          {'classifier': dict(micro='svhn_resnet18', smoke='svhn_resnet18', medium='svhn_resnet18', paper='svhn_resnet50')},
 }
 
 def sem_layer_of(classifier:str, # one of `data.CLASSIFIERS`
@@ -95,7 +96,7 @@ def stand_ins(cfg:dict, # the study config (profile, classifier, dataset)
     return out
 
 # %% ../nbs/01e_study.ipynb #4ed0af43
-def study_config(profile:str='smoke', # micro | smoke | paper
+def study_config(profile:str='smoke', # micro | smoke | medium | paper
                  **params, # explicit parameters (None -> the profile's value); extra keys pass through
                 )->dict:
     "The study configuration of `profile`: STUDY, then the dataset's defaults, explicit parameters, per-classifier defaults."

@@ -25,9 +25,9 @@ from .data import ImageSet, augment_batch, freeze
 from .threads import share_cores
 
 # %% auto #0
-__all__ = ['eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'train_denoiser', 'train_multihead',
-           'train_ynet', 'train_fusion', 'cosine', 'train_classifier', 'model_key', 'model_dir', 'cached_model',
-           'plot_history']
+__all__ = ['SCHEDULES', 'eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'cosine', 'warmup_cosine',
+           'schedule_fn', 'train_denoiser', 'train_multihead', 'train_ynet', 'train_fusion', 'train_classifier',
+           'model_key', 'model_dir', 'cached_model', 'plot_history']
 
 # %% ../nbs/01c_training.ipynb #060a1d57
 def eps_mask(eps:torch.Tensor, # (M,) attack strengths, on any device
@@ -367,6 +367,29 @@ def _settings(name:str, pairs, optimizer:str, extra:dict|None, **kw)->dict:
     return _plain(dict(name=name, **kw, n_pairs=len(pairs), checksum=pairs.checksum(),
                        **({} if optimizer == 'adam' else {'optimizer': optimizer}), **(extra or {})))
 
+# %% ../nbs/01c_training.ipynb #785ac778
+def cosine(t:float, # training progress in [0, 1)
+          )->float:
+    "The cosine learning-rate factor at progress `t`: 1 at the start, 0 at the end (`_fit`'s `lr_schedule`)."
+    return 0.5 * (1 + math.cos(math.pi * t))
+
+# %% ../nbs/01c_training.ipynb #e66746c6
+def warmup_cosine(t:float, # training progress in [0, 1)
+                  warmup:float=0.05, # the share of the steps that warms up
+                 )->float:
+    "Linear warm-up from 0.1 to 1 over the first `warmup` of the steps, then `cosine` decay to 0 over the rest."
+    if t < warmup: return max(t, 0.1 * warmup) / warmup
+    return cosine((t - warmup) / (1 - warmup))
+
+SCHEDULES = {'constant': None, 'cosine': cosine, 'warmup_cosine': warmup_cosine}   # `_fit`'s `lr_schedule` by name
+
+def schedule_fn(lr_schedule, # a name of SCHEDULES, a function `f(t) -> factor`, or None (constant)
+               ):
+    "The lr factor function of `lr_schedule` (a name goes into cache keys and checkpoints; a function does not)."
+    if lr_schedule is None or callable(lr_schedule): return lr_schedule
+    if lr_schedule not in SCHEDULES: raise ValueError(f"Unknown lr_schedule {lr_schedule!r}: use one of {list(SCHEDULES)} or a function.")
+    return SCHEDULES[lr_schedule]
+
 # %% ../nbs/01c_training.ipynb #fdb7f87d
 def _fit(model:nn.Module, # the module to train; its `.config` goes into the checkpoint
          data, # an `AdvSet` (anything with `.pairs()`) or a tuple `(clean, x_adv, eps[, y])`
@@ -389,7 +412,7 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
          frozen:tuple=(), # modules kept frozen (eval, no grad) during training, e.g. a classifier
          extra:dict|None=None, # more settings saved in the checkpoint and checked on resume
          optimizer:str='adam', # 'adam', or 'sgd' (momentum 0.9: classifier training, `advfilter.robust`)
-         lr_schedule=None, # `f(t) -> factor`: lr·f(t) at each step, t ∈ [0, 1) the progress over all `epochs`; None: constant
+         lr_schedule=None, # a name of `SCHEDULES` or `f(t) -> factor`: lr·f(t), t ∈ [0, 1) the progress; None: constant
          on_epoch=None, # `f(model, epoch) -> dict|None` after each epoch, before its checkpoint: more history entries
         )->list:
     "The training loop shared by every variant; returns the loss history `[{'epoch', 'loss', <branch>...}]`."
@@ -398,13 +421,14 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
         model.to(dev).train()
         for m in frozen: m.eval()
         opt = _optimizer(model.parameters() if params is None else params, optimizer, lr, weight_decay)
+        named = {'lr_schedule': lr_schedule} if isinstance(lr_schedule, str) else {}   # a named schedule is checked on resume
         train = _settings(name, pairs, optimizer, extra, lr=lr, batch_size=batch_size, weight_decay=weight_decay, clip=clip,
-                          seed=seed, eps_subset=eps_subset)
+                          seed=seed, eps_subset=eps_subset, **named)
         path = Path(ckpt_dir)/'last.pt' if ckpt_dir is not None else None
         start, history = _resume(path, model, opt, train, resume)
         pairs = _place(pairs, dev)
         _epochs(model, opt, loss_fn, pairs, range(start, epochs), history, dict(
-            name=name, seed=seed, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, dev=dev, amp=amp, clip=clip,
+            name=name, seed=seed, batch_size=batch_size, lr=lr, lr_schedule=schedule_fn(lr_schedule), dev=dev, amp=amp, clip=clip,
             progress=progress, on_epoch=on_epoch, path=path, train=train))
     model.eval()
     return history
@@ -474,12 +498,6 @@ def _classify_loss(model, clean, x_adv, eps, y, augment:bool=True, flip:bool=Tru
         model.eval(); x = attack(model, x, y).detach(); model.train()
     out = model(x)
     return F.cross_entropy(out, y), {'acc': (out.argmax(1) == y).float().mean()}, []
-
-# %% ../nbs/01c_training.ipynb #785ac778
-def cosine(t:float, # training progress in [0, 1)
-          )->float:
-    "The cosine learning-rate factor at progress `t`: 1 at the start, 0 at the end (`_fit`'s `lr_schedule`)."
-    return 0.5 * (1 + math.cos(math.pi * t))
 
 # %% ../nbs/01c_training.ipynb #301a8be9
 def _attack_id(attack)->str|dict|None:

@@ -126,7 +126,7 @@ def install(man:dict, dest:Path, stem:str, stage:Path, staged:list, entry:dict):
 
 def arguments():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--profile', default='smoke', help='profile for every study notebook (micro | smoke | paper)')
+    ap.add_argument('--profile', default='smoke', help='profile for every study notebook (micro | smoke | medium | paper)')
     ap.add_argument('--profile-for', action='append', default=[], metavar='NB=PROFILE',
                     help='another profile for one notebook, e.g. 02_empirical_study=micro (repeatable)')
     ap.add_argument('--only', default='', help='regex on notebook names to (re)run; the others keep their entries')
