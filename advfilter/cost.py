@@ -4,7 +4,7 @@
 
 # %% ../nbs/01g_cost.ipynb #798a0788
 from __future__ import annotations
-import json, math, time
+import inspect, json, math, time
 from contextlib import contextmanager
 from pathlib import Path
 import pandas as pd, torch
@@ -14,18 +14,21 @@ from torch._subclasses import FakeTensorMode
 from .attacks import EPS_TEST, EPS_M
 from .data import build_classifier
 from .models import PAFilt, FusionNet, Denoised
-from .runs import atomic_json
+from .runs import atomic_json, cache_root
 from .study import SOURCES, N_CLASSES
 from .denoisers import VARIANTS, make_model
 from .robust import ROBUST, build_robust
 from .baselines import BASELINES
 from .verdicts import MEDIUM
+from .training import YNET_CACHE_MAX
+from .device import setup_backends, bf16_supported, autocast
+from .robust import EpochCheck
 
 # %% auto #0
-__all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'PLANS', 'THROUGHPUT', 'count_flops', 'conv_flops',
-           'image_size', 'unit_costs', 'survival', 'autoattack_flops', 'pgd_whitebox_flops', 'square_check_flops',
-           'robust_params', 'plan', 'cpu_throughput', 'device_throughput', 'estimate', 'StageTimer', 'by_group',
-           'legacy_whitebox']
+__all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'CHECK_STEPS', 'PLANS', 'ASSUMED', 'count_flops',
+           'conv_flops', 'image_size', 'Work', 'unit_costs', 'survival', 'autoattack_flops', 'pgd_whitebox_flops',
+           'square_check_flops', 'robust_params', 'plan', 'cpu_throughput', 'calibrate', 'rates_path', 'save_rates',
+           'gpu_class', 'device_rates', 'stage_seconds', 'estimate', 'StageTimer', 'by_group', 'legacy_whitebox']
 
 # %% ../nbs/01g_cost.ipynb #1d656819
 def count_flops(fn, # a function of no arguments (e.g. one forward + backward)
@@ -59,36 +62,74 @@ def _train(model, x, loss=lambda out, x: (out - x).abs().mean()):
     "One training step's forward + backward (weights trainable)."
     loss(model(x), x).backward()
 
+# %% ../nbs/01g_cost.ipynb #wk000002
+class Work(dict):
+    "FLOPs by kind of work (`unet`: the denoisers' networks; `resnet`: the classifiers) and `memory` bytes; adds and scales like a number."
+    def __add__(self, o):
+        if not isinstance(o, dict) and o == 0: return Work(self)
+        return Work({k: self.get(k, 0.) + o.get(k, 0.) for k in {**self, **o}})
+    __radd__ = __add__
+    def __mul__(self, a:float): return Work({k: v * a for k, v in self.items()})
+    __rmul__ = __mul__
+    def __truediv__(self, a:float): return self * (1 / a)
+    def __sub__(self, o): return self + (-1) * o
+    def __float__(self): return float(self.get('unet', 0.) + self.get('resnet', 0.))
+    def __gt__(self, o): return float(self) > float(o)
+    def __lt__(self, o): return float(self) < float(o)
+
+
+# %% ../nbs/01g_cost.ipynb #wk000004
+def _split(total:float, # FLOPs per image of a step that runs a denoiser and a classifier
+           resnet:Work, # the classifier's part of it (its own unit costs)
+           memory:float=0.)->Work:
+    "A composite step as U-Net work (the rest) and the classifier's known part."
+    return Work(unet=total - float(resnet), resnet=float(resnet), memory=memory)
+
+def _filter_bytes(den, x)->float:
+    "Bytes one `pixel_filter` pass (Eq. 7) moves per image in fp32: image in, K²-tap kernels in, result out; 0 if additive."
+    K = getattr(den, 'K', None)
+    C, H, W = x.shape[1:]
+    return 4. * C * H * W * (2 + K * K) if K else 0.
+
 # %% ../nbs/01g_cost.ipynb #844ff68b
 def _classifier_costs(clf, x, name:str='clf')->dict:
+    "fwd, attack step (fwd + input gradient) and training step of a classifier (per image), as `resnet` work."
     clf.eval().requires_grad_(False)
     out = {f'{name}.fwd': _per_image(lambda: clf(x)), f'{name}.grad': _per_image(lambda: _grad(clf, x))}
     clf.train().requires_grad_(True)
     out[f'{name}.train'] = _per_image(lambda: F.cross_entropy(clf(x), torch.zeros(len(x), dtype=torch.long)).backward())
     clf.eval().requires_grad_(False)
-    return out
+    return {k: Work(resnet=v) for k, v in out.items()}
 
-def _denoiser_costs(kind:str, den, clf, x)->dict:
-    "fwd, L_img step, L_sem step and white-box step of one denoiser (per image)."
+def _denoiser_costs(kind:str, den, clf, x, c:dict)->dict:
+    "fwd, L_img step, L_sem step and white-box step of one denoiser (per image); `c`: the classifier's costs."
     den.train().requires_grad_(True)
     sem = lambda out, x: (clf(out) - clf(x).detach()).abs().mean()
-    out = {f'{kind}.train': _per_image(lambda: _train(den, x)), f'{kind}.train_sem': _per_image(lambda: _train(den, x, sem))}
+    mem = _filter_bytes(den, x)
+    out = {f'{kind}.train': Work(unet=_per_image(lambda: _train(den, x)), memory=3 * mem),
+           f'{kind}.train_sem': _split(_per_image(lambda: _train(den, x, sem)), c['clf.grad'] + c['clf.fwd'], 3 * mem)}
     den.eval().requires_grad_(False)
-    out[f'{kind}.fwd'] = _per_image(lambda: den(x))
-    out[f'{kind}.wb'] = _per_image(lambda: _grad(Denoised(den, clf), x))
+    out[f'{kind}.fwd'] = Work(unet=_per_image(lambda: den(x)), memory=mem)
+    out[f'{kind}.wb'] = _split(_per_image(lambda: _grad(Denoised(den, clf), x)), c['clf.grad'], 3 * mem)
     return out
 
 # %% ../nbs/01g_cost.ipynb #4469c44c
-def _ynet_costs(cfg, clf, x)->dict:
-    "Y-Net branch steps, PA-Filt forward / fusion step / white-box step (Sec. 4.2)."
-    ynet = make_model('YNet', cfg); pa = PAFilt(ynet, FusionNet(cfg.get('fusion_hidden', 32)))
+def _ynet_costs(cfg, clf, x, c:dict)->dict:
+    "Y-Net branch steps, its forward (what the fusion caches), PA-Filt forward / fusion step / white-box step (Sec. 4.2)."
+    ynet = make_model('YNet', cfg)
+    pa = PAFilt(ynet, FusionNet(cfg.get('fusion_hidden', 32)))
+    mem = _filter_bytes(ynet, x)
     ynet.train().requires_grad_(True)
-    out = {f'YNet.train_{b}': _per_image(lambda: _train(lambda z: ynet(z, branch=b), x)) for b in ('sl', 'm')}
-    ynet.eval().requires_grad_(False); pa.fusion.train().requires_grad_(True)
+    out = {f'YNet.train_{b}': Work(unet=_per_image(lambda: _train(lambda z: ynet(z, branch=b), x)), memory=3 * mem)
+           for b in ('sl', 'm')}
+    ynet.eval().requires_grad_(False)
+    pa.fusion.train().requires_grad_(True)
     ce = lambda o, x: F.cross_entropy(clf(o), clf(x).argmax(1))
-    out['PAFilt.train_fusion'] = _per_image(lambda: _train(pa, x, ce))
+    out['PAFilt.train_fusion'] = _split(_per_image(lambda: _train(pa, x, ce)), c['clf.grad'] + c['clf.fwd'], 2 * mem)
+    out['PAFilt.ynet'] = Work(unet=_per_image(lambda: pa.ynet_parts(x)), memory=2 * mem)
     pa.eval().requires_grad_(False)
-    out['PAFilt.fwd'], out['PAFilt.wb'] = _per_image(lambda: pa(x)), _per_image(lambda: _grad(Denoised(pa, clf), x))
+    out['PAFilt.fwd'] = Work(unet=_per_image(lambda: pa(x)), memory=2 * mem)
+    out['PAFilt.wb'] = _split(_per_image(lambda: _grad(Denoised(pa, clf), x)), c['clf.grad'], 6 * mem)
     return out
 
 # %% ../nbs/01g_cost.ipynb #f2b16b5d
@@ -105,17 +146,18 @@ def unit_costs(cfg:dict, # a study config (`study_config`)
                notebook:str='02', # '02', '03', '04', '05' (the study notebooks)
                robust:dict|None=None, # 05 only: robust model kind -> `build_robust` name
               )->dict:
-    "FLOPs per image of each model the notebook runs, counted on fake tensors (no memory, no arithmetic)."
+    "`Work` per image of each model the notebook runs, counted on fake tensors (no memory, no arithmetic)."
     s, out = image_size(cfg), {}
     key = lambda what: json.dumps([what, s, cfg['classifier'], *(cfg.get(k) for k in ('width', 'n_down', 'K', 'fusion_hidden'))],
                                   default=str)
     with FakeTensorMode(allow_non_fake_inputs=True):
         x = torch.rand(2, 3, s, s)
         clf = build_classifier(cfg['classifier'])
-        out.update(_cached(key('clf'), lambda: _classifier_costs(clf, x)))
+        c = _cached(key('clf'), lambda: _classifier_costs(clf, x))
+        out.update(c)
         for kind in NOTEBOOK_KINDS[notebook]:
             extra = {'n_heads': 4} if kind.startswith('MultiHead') else {}
-            fn = (lambda: _ynet_costs(cfg, clf, x)) if kind == 'YNet' else (lambda: _denoiser_costs(kind, make_model(kind, cfg, **extra), clf, x))
+            fn = (lambda: _ynet_costs(cfg, clf, x, c)) if kind == 'YNet' else (lambda: _denoiser_costs(kind, make_model(kind, cfg, **extra), clf, x, c))
             out.update(_cached(key(kind), fn))
         for k, name in (robust or {}).items():
             out.update(_cached(key([k, name]), lambda: _classifier_costs(build_robust(name), x, k)))
@@ -181,8 +223,11 @@ def pgd_whitebox_flops(cfg:dict, # needs n_whitebox, steps_whitebox (restarts_wh
 def _train_prec(cfg)->str: return 'bf16' if cfg.get('amp') else 'fp32'
 
 # %% ../nbs/01g_cost.ipynb #12e0a851
-def _stage(stage:str, group:str, flops:float, key:str|None=None, precision:str='fp32')->dict:
-    return dict(stage=stage, group=group, flops=float(flops), key=key or stage, precision=precision)
+def _stage(stage:str, group:str, work:Work, key:str|None=None, precision:str='fp32')->dict:
+    "One row of a plan: FLOPs (total and by kind of work), memory-bound bytes, cache key and precision."
+    w = work if isinstance(work, dict) else Work(resnet=work)
+    return dict(stage=stage, group=group, flops=float(w), unet=w.get('unet', 0.), resnet=w.get('resnet', 0.),
+                memory=w.get('memory', 0.), key=key or stage, precision=precision)
 
 # %% ../nbs/01g_cost.ipynb #a31b221d
 def _sizes(cfg:dict)->dict:
@@ -220,12 +265,14 @@ def _train_variant(name:str, cfg, u)->dict:
 # %% ../nbs/01g_cost.ipynb #30269723
 def _train_pafilt(cfg, u)->list:
     "The Y-Net (φ_sl on every pair, φ_m on ε ∈ EPS_M) and the fusion (semantic CE through the classifier), Sec. 4.2."
-    z = _sizes(cfg)
+    z, s = _sizes(cfg), image_size(cfg)
     ynet = cfg['epochs'] * (z['pairs'] * u['YNet.train_sl'] + z['pairs_m'] * u['YNet.train_m'])
-    fusion = cfg.get('fusion_epochs') or cfg['epochs']
+    epochs = cfg.get('fusion_epochs') or cfg['epochs']
+    cached = cfg.get('cache_ynet', True) and z['pairs'] * 8 * s * s * 4 <= YNET_CACHE_MAX   # `training._YNetCache`
+    own = u['PAFilt.train_fusion'] - u['PAFilt.ynet']          # the fusion's step without the frozen Y-Net's forward
+    fusion = z['pairs'] * (u['PAFilt.ynet'] + epochs * own) if cached else z['pairs'] * epochs * u['PAFilt.train_fusion']
     return [_stage('train Y-Net', 'training', ynet, key='train:YNet', precision=_train_prec(cfg)),
-            _stage('train fusion', 'training', z['pairs'] * fusion * u['PAFilt.train_fusion'], key='train:fusion',
-                   precision=_train_prec(cfg))]
+            _stage('train fusion', 'training', fusion, key='train:fusion', precision=_train_prec(cfg))]
 
 # %% ../nbs/01g_cost.ipynb #72598a8e
 def square_check_flops(cfg:dict, # needs n_whitebox, square_queries
@@ -292,6 +339,8 @@ def robust_params(cfg:dict, # a study config (05's parameters where given)
     return out
 
 # %% ../nbs/01g_cost.ipynb #c3cd885f
+CHECK_STEPS = inspect.signature(EpochCheck).parameters['steps'].default   # PGD steps of the per-epoch check
+
 def _plan_05_robust(cfg, u, p)->list:
     "Adversarial training of the three robust classifiers (PGD-k at 8/255) and their clean/PGD report."
     out = []
@@ -299,8 +348,10 @@ def _plan_05_robust(cfg, u, p)->list:
         per = u[f'{k}.fwd'] + p['at_steps'] * u[f'{k}.grad'] + u[f'{k}.train']
         pre = p['fpd_pre_epochs'] * (p['at_steps'] * u[f'{k}.grad'] + u[f'{k}.train']) if k == 'FPD' else 0
         n, ep = (p['at_n_train'], p['at_epochs']) if k == 'Adv' else (min(p['fd_fpd_n_train'], p['at_n_train']), p['fd_fpd_epochs'])
+        checks = ep * p['at_n_check'] * (CHECK_STEPS * u[f'{k}.grad'] + 2 * u[f'{k}.fwd'])   # `EpochCheck`, fp32
         out.append(_stage(f'adversarial training {k}', 'adversarial training', n * (ep * per + pre), key=f'at:{k}',
                           precision='bf16' if p['at_amp'] else 'fp32'))
+        out.append(_stage(f'per-epoch checks {k}', 'adversarial training', checks, key=f'check:{k}'))
     g = u['clf.grad'] + sum(u[f'{k}.grad'] for k in p['names'])
     out.append(_stage('robust-model report', 'robust report',
                       p['n_robust_eval'] * sum(p['robust_eval_steps']) * cfg.get('restarts_whitebox', 1) * g))
@@ -344,65 +395,182 @@ def plan(cfg:dict, # a study config (05: may hold its robust parameters)
     return pd.DataFrame(rows)
 
 # %% ../nbs/01g_cost.ipynb #a1d822fc
-THROUGHPUT = {'cuda': {'bf16': 200e12, 'fp32': 50e12}}   # nominal sustained FLOP/s, one H100/H200-class GPU
+# Sustained rates of one H100/H200-class GPU by kind of work and precision (FLOP/s; 'memory': bytes/s). ASSUMED until
+# `tools/gpu_check.py --calibrate` measures them. Peaks (NVIDIA H100 SXM5 and H200 SXM datasheets, the same compute):
+# FP32 67, TF32 495 (dense), BF16 989 (dense) TFLOP/s; HBM 3.35 TB/s (H100), 4.8 TB/s (H200). Shares assumed:
+# - unet (U-Nets of 64-1024 channels at 32x32 and below): fp32 35 (cuDNN sustains ~30-45 of the 67 on fp32 convs),
+#   tf32 120 (24% of dense TF32), bf16 200 (20% of dense BF16);
+# - resnet (CIFAR ResNet-20..56, 16-64 channels at 32x32, too narrow to fill the tensor cores): fp32 8 (12% of FP32),
+#   tf32 and bf16 25 (published small-CNN runs reach 25-45% of peak only with half precision, channels_last, data on
+#   the GPU and torch.compile, on wider nets than ResNet-20);
+# - memory: 60% of the HBM bandwidth (pixel_filter, Eq. 7).
+_GPU = {'unet/fp32': 35e12, 'unet/tf32': 120e12, 'unet/bf16': 200e12, 'resnet/fp32': 8e12, 'resnet/tf32': 25e12,
+        'resnet/bf16': 25e12}
+ASSUMED = {'h100': {**_GPU, 'memory': 0.6 * 3.35e12}, 'h200': {**_GPU, 'memory': 0.6 * 4.8e12}}
 _MEASURED = {}
 
 def _rate(fn, flops:float, seconds:float)->tuple:
     "(best, sustained) FLOP/s of `fn` over `seconds`: the fastest single call, and the mean over all calls."
-    fn(); t0, times = time.perf_counter(), []
+    fn()
+    t0, times = time.perf_counter(), []
     while time.perf_counter() - t0 < seconds:
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
     return flops / min(times), flops * len(times) / sum(times)
 
 def cpu_throughput(seconds:float=0.3, # time each benchmark runs
                   )->dict:
     "Measured FLOP/s of this CPU (fp32: mean of a 512² GEMM and a 64-ch 3×3 conv; bf16: GEMM), fastest call = uncontended."
     if not _MEASURED:
-        a = torch.randn(512, 512); conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False); x = torch.randn(32, 64, 32, 32)
+        a = torch.randn(512, 512)
+        conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False)
+        x = torch.randn(32, 64, 32, 32)
         with torch.no_grad():
             gemm, cv = _rate(lambda: a @ a, 2 * 512**3, seconds), _rate(lambda: conv(x), conv_flops(64, 64, 3, 32, 32, 32), seconds)
-            b = a.bfloat16(); bf = _rate(lambda: b @ b, 2 * 512**3, seconds)
+            b = a.bfloat16()
+            bf = _rate(lambda: b @ b, 2 * 512**3, seconds)
         _MEASURED.update(fp32=(gemm[0] + cv[0]) / 2, bf16=bf[0], fp32_gemm=gemm[0], fp32_conv=cv[0],
                          fp32_sustained_now=(gemm[1] + cv[1]) / 2, threads=torch.get_num_threads())
     return dict(_MEASURED)
-    return dict(_MEASURED)
+
+# %% ../nbs/01g_cost.ipynb #rt000002
+def _median_seconds(fn, seconds:float, dev:torch.device)->float:
+    "Median seconds per call of `fn` over about `seconds` (after one warm-up call; CUDA synchronised)."
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    fn()
+    sync()
+    t0, times = time.perf_counter(), []
+    while time.perf_counter() - t0 < seconds or len(times) < 3:
+        t = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+# %% ../nbs/01g_cost.ipynb #rt000003
+def _steps(cfg:dict, dev:torch.device, batch:dict)->dict:
+    "The timed steps of `calibrate`: kind of work -> (function of `amp`, FLOPs per call)."
+    s, u = image_size(cfg), unit_costs(cfg, '04')
+    den = make_model('FiltDenoiser', cfg).to(dev)
+    opt = torch.optim.Adam(den.parameters(), lr=1e-4)
+    clf = build_classifier(cfg['classifier']).to(dev).eval().requires_grad_(False)
+    xd = torch.rand(batch['unet'], 3, s, s, device=dev)
+    xc = torch.rand(batch['resnet'], 3, s, s, device=dev)
+    y = torch.zeros(batch['resnet'], dtype=torch.long, device=dev)
+    def unet(amp:bool):
+        opt.zero_grad(set_to_none=True)
+        with autocast(dev, amp): loss = (den(xd) - xd).abs().mean()
+        loss.backward()
+        opt.step()
+    def resnet(amp:bool):
+        xi = xc.clone().requires_grad_(True)
+        with autocast(dev, amp): loss = F.cross_entropy(clf(xi).float(), y)
+        torch.autograd.grad(loss, xi)
+    return {'unet': (unet, batch['unet'] * u['FiltDenoiser.train']['unet']),
+            'resnet': (resnet, batch['resnet'] * u['clf.grad']['resnet'])}
+
+# %% ../nbs/01g_cost.ipynb #rt000004
+def calibrate(device:str='cpu', # where to measure: 'cpu', 'cuda', 'cuda:1'
+              cfg:dict|None=None, # a study config: the sizes measured (None: the smoke profile's)
+              seconds:float=0.5, # time per measurement
+              batch:dict|None=None, # images per step: {'unet': ..., 'resnet': ...} (None: the study's batch and 256; CPU ≤ 16, 64)
+             )->dict:
+    "Measured sustained rates on `device` by kind of work and precision (FLOP/s, memory bytes/s) and what was measured."
+    from advfilter.study import study_config
+    cfg, dev = cfg or study_config('smoke'), torch.device(device)
+    cpu = dev.type == 'cpu'   # a CPU measures at most 16 / 64 images per step: its rate barely depends on the batch
+    batch = batch or {'unet': min(cfg['batch_size'], 16) if cpu else cfg['batch_size'], 'resnet': 64 if cpu else 256}
+    steps, rates = _steps(cfg, dev, batch), {}
+    modes = ['fp32', *(['tf32'] if dev.type == 'cuda' else []), *(['bf16'] if bf16_supported(dev) else [])]
+    for mode in modes:
+        setup_backends(dev, tf32=mode == 'tf32')
+        for kind, (fn, flops) in steps.items():
+            rates[f'{kind}/{mode}'] = flops / _median_seconds(lambda: fn(mode == 'bf16'), seconds, dev)
+    setup_backends(dev, tf32=False)
+    for kind in steps:
+        rates.setdefault(f'{kind}/tf32', rates[f'{kind}/fp32'])        # no TF32 off CUDA
+        rates.setdefault(f'{kind}/bf16', rates[f'{kind}/fp32'])        # emulated bf16 is not used: fp32
+    a, b = torch.empty(2**24, device=dev), torch.empty(2**24, device=dev)
+    rates['memory'] = 2 * 4 * 2**24 / _median_seconds(lambda: b.copy_(a), seconds / 4, dev)
+    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'
+    return dict(device=name, rates=rates, batch=batch, threads=torch.get_num_threads(),
+                sizes={k: cfg.get(k) for k in ('classifier', 'width', 'n_down', 'K', 'batch_size')})
+
+# %% ../nbs/01g_cost.ipynb #rt000007
+def rates_path()->Path: return cache_root()/'rates.json'
+
+def save_rates(cal:dict, # a `calibrate` result
+               path:Path|None=None)->Path:
+    "Add a calibration to `rates.json` under its device name (other devices' entries kept)."
+    path = Path(path or rates_path())
+    table = json.loads(path.read_text()) if path.exists() else {}
+    table[cal['device']] = cal
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_json(table, path)
+    return path
+
+def gpu_class(name:str)->str: return 'h200' if 'H200' in name.upper() else 'h100'
+
+_CPU_RATES = {}   # calibrations of this process's CPU by sizes
+
+# %% ../nbs/01g_cost.ipynb #rt000008
+def device_rates(device:str, # 'cpu', 'cuda', or a GPU class of `ASSUMED` ('h100', 'h200')
+                 cfg:dict, # the study config (the CPU is calibrated at its sizes)
+                 path:Path|None=None, # the saved calibrations (None: `rates_path()`)
+                )->tuple:
+    "(rates, source per rate: 'measured' | 'assumed', label) for estimating a run on `device`."
+    if device == 'cpu':
+        key = json.dumps([cfg.get(k) for k in ('classifier', 'width', 'n_down', 'K', 'batch_size', 'dataset')])
+        if key not in _CPU_RATES: _CPU_RATES[key] = calibrate('cpu', cfg, seconds=0.3)['rates']
+        return _CPU_RATES[key], dict.fromkeys(_CPU_RATES[key], 'measured'), 'cpu'
+    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith('cuda') and torch.cuda.is_available() else ''
+    cls = device if device in ASSUMED else gpu_class(name)
+    path = Path(path or rates_path())
+    saved = json.loads(path.read_text()).get(name, {}).get('rates', {}) if name and path.exists() else {}
+    rates = {**ASSUMED[cls], **saved}
+    return rates, {k: 'measured' if k in saved else 'assumed' for k in rates}, name or cls
 
 # %% ../nbs/01g_cost.ipynb #8b5528ad
-def device_throughput(device:str='cuda')->dict:
-    "FLOP/s per precision: nominal for CUDA (`THROUGHPUT`), measured for the CPU (`cpu_throughput`)."
-    kind = torch.device(device).type
-    if kind == 'cpu': return cpu_throughput()
-    if kind not in THROUGHPUT: raise ValueError(f"No throughput for device {device!r}: add it to THROUGHPUT.")
-    return THROUGHPUT[kind]
+def stage_seconds(p:pd.DataFrame, # a `plan`
+                  rates:dict, # `device_rates`' rates
+                  precision:dict|None=None, # what-if: stage group -> precision of its U-Net work (e.g. {'white-box': 'tf32'})
+                 )->pd.Series:
+    "Seconds per stage: U-Net FLOPs at the stage's precision, classifier FLOPs in fp32 (bf16 in a bf16 stage), bytes at the bandwidth."
+    prec = p.group.map(precision or {}).fillna(p.precision)
+    clf = prec.map(lambda q: 'bf16' if q == 'bf16' else 'fp32')   # TF32 is for the U-Net body only: classifiers stay fp32
+    unet = p.unet / prec.map(lambda q: rates[f'unet/{q}'])
+    return unet + p.resnet / clf.map(lambda q: rates[f'resnet/{q}']) + p.memory / rates['memory']
 
 def estimate(cfg:dict, # a study config
              notebook:str='02', # '02' ... '05', a notebook name, or '02-05'
-             device:str|None=None, # where it will run (None: cfg['device'], 'auto' -> CUDA when present)
+             device:str|None=None, # 'cpu', 'cuda', 'h100', 'h200' (None: cfg['device'], 'auto' -> CUDA when present)
              curve:str='expected', # robust-fraction curve of the white-box stages (ROBUST_CURVES)
              show:bool=True, # print the table
+             precision:dict|None=None, # what-if precision per stage group (`stage_seconds`); None: what the code runs
             )->pd.DataFrame:
-    "PFLOP per stage and the expected time: at 200 TFLOP/s bf16 and 50 TFLOP/s fp32 (one GPU), and on `device`."
+    "PFLOP per stage (U-Net, classifier) and the expected time on `device` at its rates by kind of work."
     from advfilter.runs import pick_device
-    dev = pick_device(device or cfg.get('device', 'auto')).type
-    thr, p = device_throughput(dev), plan(cfg, notebook, curve)
-    total = {'notebook': '', 'stage': 'TOTAL', 'group': '', 'flops': p.flops.sum(), 'key': '', 'precision': ''}
+    dev = device if device in ASSUMED else pick_device(device or cfg.get('device', 'auto')).type
+    rates, src, label = device_rates(dev, cfg)
+    p = plan(cfg, notebook, curve)
+    p['seconds'] = stage_seconds(p, rates, precision)
+    total = {'notebook': '', 'stage': 'TOTAL', 'group': '', 'key': '', 'precision': '',
+             **{c: p[c].sum() for c in ('flops', 'unet', 'resnet', 'memory', 'seconds')}}
     df = pd.concat([p, pd.DataFrame([total])], ignore_index=True)
-    df['PFLOP'], df['share'] = df.flops / 1e15, df.flops / p.flops.sum()
-    df['h @ 200 TFLOP/s bf16'] = df.flops / THROUGHPUT['cuda']['bf16'] / 3600
-    df['h @ 50 TFLOP/s fp32'] = df.flops / THROUGHPUT['cuda']['fp32'] / 3600
-    sec = p.flops / p.precision.map(thr)
-    df[f'expected s on {dev}'] = [*sec, sec.sum()]
-    if show: _print_estimate(df, cfg, notebook, dev, thr, curve)
-    return df.drop(columns=['key'])
+    df['PFLOP'], df['share'], df['U-Net share'] = df.flops / 1e15, df.flops / p.flops.sum(), df.unet / df.flops
+    df[f'expected s on {label}'], df[f'expected h on {label}'] = df.seconds, df.seconds / 3600
+    if show: _print_estimate(df, cfg, notebook, label, rates, src, precision, curve)
+    return df.drop(columns=['key', 'seconds'])
 
 # %% ../nbs/01g_cost.ipynb #5597e302
-def _print_estimate(df, cfg, notebook, dev, thr, curve):
-    rates = ', '.join(f'{k} {v / 1e12:.3g} TFLOP/s' for k, v in thr.items() if k in ('fp32', 'bf16'))
-    src = 'measured here' if dev == 'cpu' else 'nominal'
+def _print_estimate(df, cfg, notebook, label, rates, src, precision, curve):
+    shown = ', '.join(f"{k} {v / 1e12:.3g} {'TB' if k == 'memory' else 'TFLOP'}/s ({src[k]})" for k, v in rates.items())
+    what_if = f'; WHAT-IF precision {precision} (not what the code runs)' if precision else ''
     print(f"Cost estimate: notebook {notebook}, profile {cfg.get('profile')!r}, white-box robust fraction {curve!r}; "
-          f"{dev} throughput ({src}): {rates}; denoiser training in {'bf16' if cfg.get('amp') else 'fp32'}")
-    cols = ['notebook', 'stage', 'precision', 'PFLOP', 'share', 'h @ 200 TFLOP/s bf16', 'h @ 50 TFLOP/s fp32', f'expected s on {dev}']
-    with pd.option_context('display.width', 200, 'display.max_colwidth', 48):
+          f"on {label}: {shown}; denoiser training in {'bf16' if cfg.get('amp') else 'fp32'}{what_if}")
+    cols = ['notebook', 'stage', 'precision', 'PFLOP', 'share', 'U-Net share', f'expected s on {label}', f'expected h on {label}']
+    with pd.option_context('display.width', 220, 'display.max_colwidth', 48):
         print(df[cols].to_string(index=False, float_format=lambda v: f'{v:.4g}'))
 
 # %% ../nbs/01g_cost.ipynb #920c1ee2

@@ -377,14 +377,21 @@ def _versions()->dict:
     return {'python': sys.version.split()[0], 'torch': torch.__version__, 'numpy': np.__version__,
             'advfilter': advfilter.__version__}
 
+def _made_on()->dict:
+    "Where and with which precision flags a cache entry was made (its device, TF32 and cuDNN settings)."
+    cuda = torch.cuda.is_available()
+    return {'device': torch.cuda.get_device_name() if cuda else platform.processor() or platform.machine(),
+            'tf32_matmul': torch.backends.cuda.matmul.allow_tf32, 'tf32_cudnn': torch.backends.cudnn.allow_tf32,
+            'cudnn_benchmark': torch.backends.cudnn.benchmark, 'matmul_precision': torch.get_float32_matmul_precision()}
+
 def write_manifest(path, # the manifest file, e.g. `<entry>/manifest.json`
                    files:list, # the entry's files; recorded by their path relative to the manifest's folder
                    key, # what determines the entry (its settings, JSON)
                   )->dict:
-    "Record each file's sha256, the entry's key and the library versions in `path`, atomically (after the files)."
+    "Record each file's sha256, the entry's key, the library versions and precision flags in `path`, atomically (after the files)."
     base = Path(path).parent
     man = {'format': 1, 'files': {Path(f).relative_to(base).as_posix(): sha256_file(f) for f in files},
-           'key': key, 'versions': _versions(), 'created': _now()}
+           'key': key, 'versions': _versions(), 'made_on': _made_on(), 'created': _now()}
     atomic_json(man, path)
     return man
 

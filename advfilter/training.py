@@ -25,9 +25,9 @@ from .data import ImageSet, augment_batch, freeze
 from .threads import share_cores
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'cosine', 'warmup_cosine',
-           'schedule_fn', 'train_denoiser', 'train_multihead', 'train_ynet', 'train_fusion', 'train_classifier',
-           'model_key', 'model_dir', 'cached_model', 'plot_history']
+__all__ = ['YNET_CACHE_MAX', 'SCHEDULES', 'eps_mask', 'identity_l1', 'head_eps', 'head_of_eps', 'load_checkpoint', 'cosine',
+           'warmup_cosine', 'schedule_fn', 'train_denoiser', 'train_multihead', 'train_ynet', 'train_fusion',
+           'train_classifier', 'model_key', 'model_dir', 'cached_model', 'plot_history']
 
 # %% ../nbs/01c_training.ipynb #060a1d57
 def eps_mask(eps:torch.Tensor, # (M,) attack strengths, on any device
@@ -208,7 +208,7 @@ def _fusion_loss(model, clean, x_adv, eps, y, classifier, target='clean', ce_cli
     return fusion_ce(logits, clean_logits, y if target in ('label', 'both') else None, clip=ce_clip), {}, []
 
 # %% ../nbs/01c_training.ipynb #172ce460
-_YNET_CACHE_MAX = 4 * 2**30   # bytes of cached outputs (8 float32 channels per pair); larger sets re-run the Y-Net
+YNET_CACHE_MAX = 4 * 2**30   # bytes of cached outputs (8 float32 channels per pair); larger sets re-run the Y-Net
 
 class _YNetCache:
     "The frozen Y-Net's part `(Ĩ_sl, Ĩ_m, U_sl, U_m)` of every training image, computed once; found again by content."
@@ -219,8 +219,8 @@ class _YNetCache:
 
     @staticmethod
     def for_pairs(p:_PairIndex)->_YNetCache|None:
-        "A cache of the pairs `p` trains on, or None when its outputs would take more than `_YNET_CACHE_MAX` bytes."
-        if len(p) * 8 * p.x_adv[0][0].numel() * 4 > _YNET_CACHE_MAX: return None
+        "A cache of the pairs `p` trains on, or None when its outputs would take more than `YNET_CACHE_MAX` bytes."
+        if len(p) * 8 * p.x_adv[0][0].numel() * 4 > YNET_CACHE_MAX: return None
         return _YNetCache(p.x_adv if len(p.rows) == len(p.x_adv) else p.x_adv[p.rows])   # every row: no copy
 
     def _keys(self, x:torch.Tensor)->torch.Tensor: return x.flatten(1).double() @ self.w.to(x.device)

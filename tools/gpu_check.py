@@ -1,6 +1,9 @@
 """GPU check of advfilter (issue #11 item 7): every training loop, a cached-model reload + a white-box row,
-foolbox vs native PGD parity, `pixel_filter` CPU vs device, and the throughput of each stage in fp32 / TF32 / bf16.
-Writes one JSON.
+foolbox vs native PGD parity, `pixel_filter` CPU vs device, the throughput of each stage in fp32 / TF32 / bf16, and a
+paired fp32-vs-TF32 AutoAttack row (TF32 in the U-Net's forward only; the classifier fp32). Writes one JSON.
+`--calibrate` also measures the cost model's rates at the paper profile's sizes (`advfilter.cost.calibrate`) and saves
+them under the device's name in the cache root's `rates.json`, which `advfilter.cost.estimate` reads (set
+`ADVFILTER_CACHE` to the cache the studies use; the check's own models go to a temporary folder).
 
 How to run (a bare GPU machine needs only this repo, `pip install -e .`, and nothing else: the images are random, the
 classifier is CIFAR ResNet-20 from `$ADVFILTER_DATA/weights` when present, else the same architecture with random weights):
@@ -8,12 +11,14 @@ classifier is CIFAR ResNet-20 from `$ADVFILTER_DATA/weights` when present, else 
     pip install -e .                                   # torch, torchvision, foolbox, ... (settings.ini requirements)
     python tools/gpu_check.py --out gpu_check.json     # on CUDA; about 2-5 minutes on one GPU, at most --minutes
     python tools/gpu_check.py --device cpu --out /tmp/gpu_check_cpu.json   # the CI variant: tiny sizes, < 60 s
+    python tools/gpu_check.py --calibrate --out gpu_check.json   # first, on a lent GPU: + the rates of the cost model
 
 The model cache goes to a temporary folder (`$ADVFILTER_CACHE` is set for the run); nothing in the repo is written
 except the JSON. Exit status 1 when a check fails (every check still runs and is recorded).
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, tempfile, time, traceback
+from pathlib import Path
 from functools import partial
 import torch, torch.nn as nn
 
@@ -21,7 +26,9 @@ from advfilter.device import setup_backends, autocast, bf16_supported, module_de
 from advfilter.attacks import AdvSet, pgd, EPS_M
 from advfilter.core import pixel_filter
 from advfilter.models import FiltDenoiser, AddDenoiser, MultiHeadFiltDenoiser, YNet, FusionNet, PAFilt, Denoised
-from advfilter import training
+from advfilter import training, cost
+from advfilter.verdicts import mcnemar_exact
+from advfilter.whitebox import ascending_attack, aa_attacks
 from advfilter.data import build_classifier, load_classifier
 
 SIZES = {  # per device kind: images, image side, U-Net width/n_down, batch, PGD steps, throughput batch
@@ -158,21 +165,63 @@ def throughput(clf, sz, dev):
             'note': 'TF32 is a CUDA feature: on the CPU the tf32 row is fp32' if dev.type != 'cuda' else ''}
 
 
+TF32_RULE = ('TF32 (10-bit mantissa, relative rounding 2^-11) only in the U-Net body, and only at eps >= 10 * 2^-11 '
+             '(4.9e-3): below that one rounding step of an activation is more than a tenth of the budget')
+
+
+class TF32Forward(nn.Module):
+    "`module`'s forward with TF32 matmuls/convolutions allowed (CUDA); its backward and everything else as set globally."
+    def __init__(self, module): super().__init__(); self.module = module
+    def forward(self, x):
+        old = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        try: return self.module(x)
+        finally: torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
+
+
+def check_tf32_autoattack(clf, adv, sz, dev):
+    "APGD-CE (AutoAttack's first attack) through Filt + classifier, fp32 vs TF32 U-Net forward: paired, per ε."
+    den = FiltDenoiser(K=3, width=sz['width'], n_down=sz['n_down']).to(dev).eval().requires_grad_(False)
+    x, y = adv.clean, adv.y
+    grid = (1e-3, 8 / 255)
+    attacks = aa_attacks('custom', ['apgd-ce'], iters=sz['steps'])
+    setup_backends(dev, tf32=False)
+    runs = {m: ascending_attack(Denoised(d, clf).eval(), x, y, grid, attacks)['correct']
+            for m, d in (('fp32', den), ('tf32', TF32Forward(den)))}
+    out = {}
+    for e in sorted(runs['fp32'])[1:]:                      # the ε as `ascending_attack` keys them (0: clean)
+        a, b = runs['fp32'][e], runs['tf32'][e]
+        n10, n01 = int((a & ~b).sum()), int((~a & b).sum())
+        out[f'{e:g}'] = {'fp32_acc': float(a.float().mean()), 'tf32_acc': float(b.float().mean()), 'n10': n10, 'n01': n01,
+                         'p_mcnemar': mcnemar_exact(n10, n01), 'tf32_allowed_by_rule': e >= 10 * 2**-11}
+    return {'rows': out, 'rule': TF32_RULE, 'n_images': len(x)}
+
+
+def calibrate(dev):
+    "The cost model's rates on `dev` at the paper profile's sizes (the CPU: micro sizes), saved to `rates.json`."
+    from advfilter.study import study_config
+    cal = cost.calibrate(str(dev), study_config('paper' if dev.type == 'cuda' else 'micro'), seconds=2.0 if dev.type == 'cuda' else 0.1)
+    cal['saved_to'] = str(cost.save_rates(cal))
+    return cal
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--device', default='cuda', help="'cuda' (default), 'cuda:1', or 'cpu' (CI: tiny sizes)")
     ap.add_argument('--out', default='gpu_check.json', help='the JSON to write')
     ap.add_argument('--minutes', type=float, default=8.0, help='skip the remaining checks after this much time')
+    ap.add_argument('--calibrate', action='store_true', help="measure the cost model's rates first and save them (rates.json)")
     a = ap.parse_args(argv)
     dev = torch.device(a.device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         sys.exit("No CUDA device: run with --device cpu, or on a GPU machine.")
     sz, t0 = SIZES['cuda' if dev.type == 'cuda' else 'cpu'], time.perf_counter()
+    rates = calibrate(dev) if a.calibrate else None   # before the temporary cache: the rates go to the studies' cache
     os.environ['ADVFILTER_CACHE'] = tempfile.mkdtemp(prefix='advfilter-gpu-check-')
     torch.manual_seed(0)
     report = {'device': str(dev), 'device_name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else platform.processor(),
               'torch': torch.__version__, 'bf16_supported': bf16_supported(dev), 'sizes': sz,
-              'backends': setup_backends(dev, tf32=False), 'checks': {}, 'failed': []}
+              'backends': setup_backends(dev, tf32=False), 'checks': {}, 'failed': [], 'calibration': rates}
     clf, report['classifier'] = classifier(dev)
     adv = pairs(clf, sz, dev)
     checks = [('training_fp32', lambda: check_training(clf, adv, sz, dev, amp=False)),
@@ -180,7 +229,8 @@ def main(argv=None):
               ('cached_reload_whitebox', lambda: check_reload_whitebox(clf, adv, sz, dev)),
               ('pgd_foolbox_vs_native', lambda: check_pgd_parity(clf, adv, sz)),
               ('pixel_filter_cpu_vs_device', lambda: check_pixel_filter(dev)),
-              ('throughput', lambda: throughput(clf, sz, dev))]
+              ('throughput', lambda: throughput(clf, sz, dev)),
+              ('tf32_vs_fp32_autoattack', lambda: check_tf32_autoattack(clf, adv, sz, dev))]
     for name, fn in checks:
         if time.perf_counter() - t0 > 60 * a.minutes:
             report['checks'][name] = 'skipped: time budget spent'; continue
