@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_data.ipynb #d3820ee8
 from __future__ import annotations
-import csv, json, hashlib, os, re, shutil, socket, time
+import csv, importlib, json, hashlib, os, re, shutil, socket, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,8 @@ from .threads import share_cores   # threads per process when several runs share
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'SVHN_CLASSES', 'NPZ_SPLITS', 'IMG_EXTS', 'DATASETS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CIFAR_MEAN',
            'CIFAR_STD', 'SVHN_MEAN', 'SVHN_STD', 'AKAMASTER', 'AKAMASTER_URL', 'TORCHVISION', 'PROJECT', 'CLASSIFIERS',
-           'CLASSIFIER_LOADERS', 'data_root', 'select_rows', 'ImageSet', 'load_dataset', 'Normalized', 'freeze',
-           'ShortcutA', 'BasicBlockA', 'CifarResNet', 'resnet_32px', 'build_classifier', 'fetch_weights',
+           'CLASSIFIER_LOADERS', 'PROVIDERS', 'data_root', 'select_rows', 'ImageSet', 'load_dataset', 'Normalized',
+           'freeze', 'ShortcutA', 'BasicBlockA', 'CifarResNet', 'resnet_32px', 'build_classifier', 'fetch_weights',
            'register_classifier', 'classifier_id', 'load_classifier', 'predict', 'weights_present',
            'stand_in_classifier', 'augment_batch']
 
@@ -397,6 +397,14 @@ def _check_saved_name(obj, name:str, path:Path):
 
 # %% ../nbs/01a_data.ipynb #751014c5
 CLASSIFIER_LOADERS = {}  # name prefix -> `loader(name, root=, checkpoint=, device=, dataset=, threat_model=)` (`register_classifier`)
+PROVIDERS = {p: 'advfilter.robust' for p in ('robustbench:', 'fd_', 'fpd_', 'preact_')}   # prefix -> the module that registers it
+
+def _loader(name:str):
+    "The registered loader of `name`'s prefix; a prefix's providing module (`PROVIDERS`) is imported on first use."
+    hit = lambda: next((f for p, f in CLASSIFIER_LOADERS.items() if name.startswith(p)), None)
+    mod = next((m for p, m in PROVIDERS.items() if name.startswith(p)), None)
+    if hit() is None and mod is not None: importlib.import_module(mod)
+    return hit()
 
 # %% ../nbs/01a_data.ipynb #58e1e496
 def register_classifier(prefix:str, # the names starting with it go to `loader`, e.g. 'robustbench:' or 'fd_'
@@ -415,7 +423,7 @@ def classifier_id(model:nn.Module, # a classifier
     return {'name': type(model).__name__, 'sha256': sha256_weights(model)}
 
 # %% ../nbs/01a_data.ipynb #351a9c05
-def load_classifier(name, # one of CLASSIFIERS, a registered name ('fd_<base>', 'robustbench:<name>': import `advfilter.robust`), or an `nn.Module`
+def load_classifier(name, # one of CLASSIFIERS, a registered name ('fd_<base>', 'robustbench:<name>': `PROVIDERS`), or an `nn.Module`
                     root=None, # data root; see `data_root`
                     checkpoint=None, # a weight file to use instead of the default one (e.g. `train_classifier`'s)
                     device='cpu', # where to put it ('auto': CUDA when present)
@@ -427,11 +435,11 @@ def load_classifier(name, # one of CLASSIFIERS, a registered name ('fd_<base>', 
     if isinstance(name, nn.Module):
         if not isinstance(getattr(name, 'advfilter_id', None), dict): name.advfilter_id = classifier_id(name)
         return freeze(name).to(pick_device(device))
-    loader = next((f for p, f in CLASSIFIER_LOADERS.items() if str(name).startswith(p)), None)
+    loader = _loader(str(name))
     if loader is not None:
         return loader(str(name), root=root, checkpoint=checkpoint, device=device, dataset=dataset, threat_model=threat_model)
     if name not in CLASSIFIERS: raise ValueError(f"Unknown classifier {name!r}: use one of {CLASSIFIERS}, or a registered "
-                                                 f"prefix {tuple(CLASSIFIER_LOADERS)} (robust models: `import advfilter.robust`).")
+                                                 f"prefix {tuple(CLASSIFIER_LOADERS)} or one of `PROVIDERS`: {tuple(PROVIDERS)}.")
     model = build_classifier(name)
     path = Path(checkpoint) if checkpoint is not None else fetch_weights(name, root, download)
     if not path.exists(): raise FileNotFoundError(f"Checkpoint {path} does not exist.")
