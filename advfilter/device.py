@@ -11,7 +11,7 @@ from torch._subclasses.fake_tensor import FakeTensor
 from torch.utils import _pytree as pytree
 
 # %% auto #0
-__all__ = ['module_device', 'setup_backends', 'bf16_supported', 'autocast', 'fake_device']
+__all__ = ['module_device', 'setup_backends', 'cudnn_benchmark', 'bf16_supported', 'autocast', 'fake_device']
 
 # %% ../nbs/00b_device.ipynb #d275d4dc
 def module_device(m:nn.Module, # any module
@@ -35,6 +35,18 @@ def setup_backends(device, # the run's device: 'cuda', 'cpu', a `torch.device`..
     return {'device': str(dev), 'tf32_matmul': torch.backends.cuda.matmul.allow_tf32,
             'tf32_cudnn': torch.backends.cudnn.allow_tf32, 'cudnn_benchmark': torch.backends.cudnn.benchmark,
             'matmul_precision': torch.get_float32_matmul_precision()}
+
+# %% ../nbs/00b_device.ipynb #2522eb9c
+@contextlib.contextmanager
+def cudnn_benchmark(on:bool, # cuDNN's autotuner on (fixed shapes) or off (shapes that change step by step)
+                   ):
+    "Set `torch.backends.cudnn.benchmark` inside the block; the previous setting is restored on exit, also on error."
+    old = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = bool(on)
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = old
 
 # %% ../nbs/00b_device.ipynb #2b83462e
 def bf16_supported(device, # 'cuda', 'cpu', a `torch.device`...

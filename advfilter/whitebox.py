@@ -17,14 +17,14 @@ from .threads import share_cores
 from .threat import first_images
 
 # %% auto #0
-__all__ = ['BREAKDOWN_COLUMNS', 'AA_NAMES', 'wilson_ci', 'ascending_attack', 'aa_attacks', 'aa_profile', 'pgd_attacks',
-           'whitebox_tables', 'autoattack_table', 'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd',
-           'breakdown_summary', 'save_whitebox', 'plot_white_vs_gray', 'with_ci', 'check_white_le_gray',
-           'check_blackbox', 'check_large_eps', 'Rounded', 'input_gradient', 'check_gradients', 'check_deterministic',
-           'check_eps_ball', 'sanity_checks', 'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights',
-           'check_fusion_aware', 'robustbench_eps', 'graybox_at', 'robustbench_records', 'save_robustbench',
-           'WhiteboxEval', 'evaluate_whitebox', 'save_evaluation', 'aa_label', 'gray_vs_white_frame',
-           'robustbench_frame']
+__all__ = ['BREAKDOWN_COLUMNS', 'AA_NAMES', 'AA_FIXED_SHAPES', 'wilson_ci', 'bucket_size', 'padded', 'use_buckets',
+           'ascending_attack', 'aa_attacks', 'aa_profile', 'pgd_attacks', 'whitebox_tables', 'autoattack_table',
+           'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd', 'breakdown_summary', 'save_whitebox',
+           'plot_white_vs_gray', 'with_ci', 'check_white_le_gray', 'check_blackbox', 'check_large_eps', 'Rounded',
+           'input_gradient', 'check_gradients', 'check_deterministic', 'check_eps_ball', 'sanity_checks',
+           'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights', 'check_fusion_aware', 'robustbench_eps',
+           'graybox_at', 'robustbench_records', 'save_robustbench', 'WhiteboxEval', 'evaluate_whitebox',
+           'save_evaluation', 'aa_label', 'gray_vs_white_frame', 'robustbench_frame']
 
 # %% ../nbs/01i_whitebox.ipynb #c301ce1a
 BREAKDOWN_COLUMNS = ['method', 'eps', 'image', 'broken_by', 'broken_at', 'linf', 'in_range']  # which attack broke each image
@@ -38,6 +38,7 @@ def wilson_ci(k:int, # correct images
 
 # %% ../nbs/01i_whitebox.ipynb #196abf0d
 from .device import module_device as _module_device   # the one device helper
+from .device import cudnn_benchmark
 
 def _assert_ball(xa:torch.Tensor, x:torch.Tensor, eps:float, what:str='adversarial example'):
     "Every `xa` lies in the L∞ ball of radius `eps` around `x` and in [0,1] (float32 rounding allowed)."
@@ -46,6 +47,29 @@ def _assert_ball(xa:torch.Tensor, x:torch.Tensor, eps:float, what:str='adversari
     if d > eps + 1e-6 or float(xa.min()) < 0 or float(xa.max()) > 1:
         raise AssertionError(f"An {what} leaves its ε-ball or [0,1]: L∞ {d:.3g} > ε={eps:.3g} or range "
                              f"[{float(xa.min()):.3g}, {float(xa.max()):.3g}].")
+
+# %% ../nbs/01i_whitebox.ipynb #9fdf0f75
+def bucket_size(n:int, # images in a chunk, 1 ≤ n ≤ batch_size
+                batch_size:int, # the largest chunk
+                smallest:int=8, # the smallest bucket
+               )->int:
+    "The fixed size a chunk of n images is padded to: the next power of two ≥ n, at least `smallest`, at most `batch_size`."
+    if not 1 <= n <= batch_size:
+        raise ValueError(f"n must be in 1..batch_size={batch_size}, got {n}.")
+    return min(batch_size, max(smallest, 1 << (n - 1).bit_length()))
+
+# %% ../nbs/01i_whitebox.ipynb #6fe5e28c
+def padded(idx:torch.Tensor, # the indices of a chunk (non-empty)
+           size:int, # its bucket size, ≥ len(idx)
+          )->torch.Tensor:
+    "`idx` repeated cyclically to `size` entries: the first len(idx) are `idx` itself, the rest re-use its images."
+    return idx.repeat(-(-size // len(idx)))[:size]
+
+def use_buckets(model:nn.Module, # the attacked model
+                buckets:bool|None, # True / False; None: on where the model is on CUDA
+               )->bool:
+    "Whether survivor chunks are padded to `bucket_size`: as asked, else on CUDA (where cuDNN tunes each new shape)."
+    return _module_device(model).type == 'cuda' if buckets is None else bool(buckets)
 
 # %% ../nbs/01i_whitebox.ipynb #341d421d
 def _breakdown(e, ok, by, at, x_adv, x)->list:
@@ -60,6 +84,7 @@ def ascending_attack(model:nn.Module, # a differentiable classifier in eval mode
                      grid, # ε > 0 to attack (attacked in ascending order)
                      attacks:dict, # attack name -> fn(model, x, y, eps) -> adversarial x, run in this order
                      batch_size:int=250, # images per attack call
+                     buckets:bool|None=None, # pad survivor chunks to `bucket_size` (None: on CUDA only)
                     )->dict:
     "White-box budget rule: ε ascending, only survivors attacked, attacks in turn, broken at ε_i = broken above."
     grid = sorted(norm_eps(check_eps(e)) for e in grid)
@@ -72,9 +97,11 @@ def ascending_attack(model:nn.Module, # a differentiable classifier in eval mode
         for name, fn in attacks.items():
             for b in ok.nonzero().flatten().split(batch_size):
                 share_cores()
-                xa = fn(model, x[b], y[b], e).detach().float().cpu()
+                p = padded(b, bucket_size(len(b), batch_size)) if use_buckets(model, buckets) else b
+                xp = fn(model, x[p], y[p], e).detach().float().cpu()
+                xa = xp[:len(b)]
                 _assert_ball(xa, x[b], e, f'example of {name}')
-                hit = predict(model, xa, batch_size) != y[b]
+                hit = predict(model, xp, batch_size)[:len(b)] != y[b]
                 for i in b[hit].tolist(): by[i], at[i] = name, e
                 x_adv[b[hit]], ok[b[hit]] = xa[hit], False
         brk = clean_ok & ~ok
@@ -109,6 +136,7 @@ def _run_attack(aa:AutoAttack, name:str, x, y):
 
 # %% ../nbs/01i_whitebox.ipynb #dc176251
 AA_NAMES = ('apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square')
+AA_FIXED_SHAPES = ('apgd-ce', 'apgd-dlr')   # one restart on the whole chunk; the others shrink it step by step
 
 def aa_attacks(version:str='standard', # 'standard' (AutoAttack's list, 100 iterations) | 'custom'
                attacks=None, # attack names for 'custom', e.g. ['apgd-ce', 'apgd-t']
@@ -125,7 +153,8 @@ def aa_attacks(version:str='standard', # 'standard' (AutoAttack's list, 100 iter
     def make(name):
         def fn(model, x, y, eps):
             dev = _module_device(model); x, y = x.to(dev), y.to(dev)
-            with frozen(model), seeded(seed, dev), torch.no_grad():
+            tune = torch.backends.cudnn.benchmark and name in AA_FIXED_SHAPES
+            with frozen(model), seeded(seed, dev), torch.no_grad(), cudnn_benchmark(tune):
                 aa = AutoAttack(model, version=version, attacks=None if version == 'standard' else [name],
                                 eps=float(eps), seed=seed, device=dev)
                 _configure(aa, iters, n_targets, square_queries, n_cls=model(x[:1]).shape[1])
@@ -139,24 +168,31 @@ def aa_profile(cfg:dict)->dict:
                 n_targets=cfg.get('aa_targets', 3), square_queries=cfg.get('square_queries', 5000), seed=cfg.get('seed', 0))
 
 # %% ../nbs/01i_whitebox.ipynb #c89f6c5b
-def _pgd_run(model, x0, y, eps:float, steps:int, rel_stepsize:float):
-    "One L∞ PGD run with random start that freezes each image at the first step where it is misclassified."
+def _pgd_run(model, x0, y, eps:float, steps:int, rel_stepsize:float, buckets:bool=False):
+    "One L∞ PGD run with random start that freezes each image at its first misclassified step (`buckets`: padded steps)."
     e, step = float(eps), rel_stepsize * float(eps)
-    x = (x0 + torch.empty_like(x0).uniform_(-e, e)).clamp(0, 1); out, done = x.clone(), torch.zeros(len(x0), dtype=torch.bool, device=x0.device)
+    x = (x0 + torch.empty_like(x0).uniform_(-e, e)).clamp(0, 1)
+    out = x.clone()
+    done = torch.zeros(len(x0), dtype=torch.bool, device=x0.device)
     for _ in range(steps + 1):
         a = (~done).nonzero().flatten()
         if not len(a): break
-        xa = x[a].detach().requires_grad_(True); logits = model(xa)
-        wrong = logits.argmax(1) != y[a]; out[a[wrong]], done[a[wrong]] = xa[wrong].detach(), True
+        p = padded(a, bucket_size(len(a), len(x0))) if buckets else a
+        xp = x[p].detach().requires_grad_(True)
+        logits = model(xp)[:len(a)]
+        xa = xp[:len(a)].detach()
+        wrong = logits.argmax(1) != y[a]
+        out[a[wrong]], done[a[wrong]] = xa[wrong], True
         if _ == steps or wrong.all(): break
-        g, = torch.autograd.grad(F.cross_entropy(logits[~wrong], y[a][~wrong], reduction='sum'), xa)
-        x[a] = (x0[a] + (xa.detach() + step * g.sign() - x0[a]).clamp(-e, e)).clamp(0, 1)
+        g, = torch.autograd.grad(F.cross_entropy(logits[~wrong], y[a][~wrong], reduction='sum'), xp)
+        x[a] = (x0[a] + (xa + step * g[:len(a)].sign() - x0[a]).clamp(-e, e)).clamp(0, 1)
     out[~done] = x[~done]
     return out
 
 def pgd_attacks(steps:int, # PGD iterations
                 restarts:int=1, # random restarts (each one an attack of `ascending_attack`)
                 seed:int=0, # base seed (restart r, ε: a derived seed)
+                buckets:bool|None=None, # pad each step's unbroken images to `bucket_size` (None: on CUDA only)
                )->dict:
     "Our native PGD as `ascending_attack` attacks: {'PGD run r': fn} (step max(ε/30, 2.5·ε/steps))."
     if steps < 1 or restarts < 1: raise ValueError(f"steps and restarts must be >= 1, got {steps}, {restarts}.")
@@ -164,7 +200,8 @@ def pgd_attacks(steps:int, # PGD iterations
     def make(r):
         def fn(model, x, y, eps):
             dev = _module_device(model); s = int(np.random.SeedSequence([seed, r, round(eps * 1e9)]).generate_state(1)[0])
-            with frozen(model), seeded(s, dev): return _pgd_run(model, x.to(dev), y.to(dev), eps, steps, rel)
+            with frozen(model), seeded(s, dev):
+                return _pgd_run(model, x.to(dev), y.to(dev), eps, steps, rel, use_buckets(model, buckets))
         return fn
     return {f'PGD run {r + 1}': make(r) for r in range(restarts)}
 
