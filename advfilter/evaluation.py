@@ -8,7 +8,9 @@ import json, math
 from importlib import resources
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
+from scipy.stats import norm
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from statsmodels.stats.proportion import proportion_confint
 from .attacks import EPS_TEST, AdvSet, check_eps, norm_eps
 
 # %% auto #0
@@ -47,12 +49,11 @@ def wilson(k:int, # successes (correctly classified images)
            n:int, # trials (images)
            z:float=1.96, # normal quantile: 1.96 for a 95% interval
           )->tuple:
-    "Wilson score interval (lo, hi) for the proportion k/n (Wilson 1927)."
+    "Wilson score interval (lo, hi) for the proportion k/n (Wilson 1927; statsmodels' `proportion_confint`)."
     if n <= 0: raise ValueError(f"wilson needs n > 0 images, got n={n}.")
     if not 0 <= k <= n: raise ValueError(f"wilson needs 0 <= k <= n, got k={k}, n={n}.")
-    p, z2 = k / n, z * z
-    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo, hi = proportion_confint(k, n, alpha=2 * norm.sf(z), method='wilson')
+    return max(0.0, float(lo)), min(1.0, float(hi))
 
 # %% ../nbs/01d_evaluation.ipynb #0270d9e6
 def paper_tables()->pd.DataFrame:

@@ -6,6 +6,9 @@
 from __future__ import annotations
 import math
 import numpy as np, pandas as pd
+from scipy.stats import binomtest, norm
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportions_ztest
 from .attacks import norm_eps
 from .evaluation import OUTCOME_COLUMNS
 
@@ -56,22 +59,19 @@ def compare(df:pd.DataFrame, # a long results table
 def binom_two_sided(k:int, # successes
                     n:int, # trials
                    )->float:
-    "Exact two-sided p-value of `k` successes in `n` fair Bernoulli trials: min(1, 2·P(X ≤ min(k, n−k)))."
-    if not 0 <= k <= n: raise ValueError(f"binom_two_sided needs 0 <= k <= n, got k={k}, n={n}.")
-    m, term, tail = min(k, n - k), 1, 0
-    for i in range(m + 1):
-        tail += term; term = term * (n - i) // (i + 1)   # C(n, i+1) from C(n, i), exact integers
-    return min(1.0, 2 * tail / 2**n) if n else 1.0
+    "Exact two-sided p-value of `k` successes in `n` fair Bernoulli trials (scipy's `binomtest`; 1.0 when n = 0)."
+    if not 0 <= k <= n:
+        raise ValueError(f"binom_two_sided needs 0 <= k <= n, got k={k}, n={n}.")
+    return float(binomtest(k, n, 0.5).pvalue) if n else 1.0
 
 def mcnemar_exact(n10:int, # discordant pairs where A is right and B wrong
                   n01:int, # discordant pairs where A is wrong and B right
                  )->float:
-    "Exact McNemar p-value: the two-sided binomial test of n10 vs n01 at p = 1/2 (1.0 without discordant pairs)."
-    return binom_two_sided(min(n10, n01), n10 + n01)
+    "Exact McNemar p-value (statsmodels' `mcnemar(exact=True)`: binomial test of n10 vs n01 at 1/2; 1.0 if none)."
+    if n10 + n01 == 0: return 1.0
+    return float(mcnemar([[0, n10], [n01, 0]], exact=True).pvalue)
 
 # %% ../nbs/01h_verdicts.ipynb #v11c0900
-def _phi(z:float)->float: return 0.5 * math.erfc(-z / math.sqrt(2))   # standard normal CDF
-
 def tango_noninferiority(n10:int, # pairs with A right, B wrong
                          n01:int, # pairs with A wrong, B right
                          N:int, # all pairs
@@ -85,15 +85,15 @@ def tango_noninferiority(n10:int, # pairs with A right, B wrong
     C = n01 * d * (1 - d)
     q = (B + math.sqrt(B * B + 8 * N * C)) / (4 * N)
     z = (n10 - n01 - N * d) / math.sqrt(N * (2 * q + d * (1 - d)))
-    return 1 - _phi(z), _phi(z)
+    return float(norm.sf(z)), float(norm.cdf(z))
 
 # %% ../nbs/01h_verdicts.ipynb #v14c1100
 def two_proportion(k1:int, n1:int, # successes and trials of A
                    k2:int, n2:int, # successes and trials of B
                   )->float:
-    "Two-sided p-value of the pooled two-proportion z-test of k1/n1 vs k2/n2 (1.0 when both are 0 or 1)."
-    p = (k1 + k2) / (n1 + n2); se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    return 1.0 if se == 0 else 2 * (1 - _phi(abs(k1 / n1 - k2 / n2) / se))
+    "Two-sided p-value of the pooled two-proportion z-test of k1/n1 vs k2/n2 (statsmodels; 1.0 when both are 0 or 1)."
+    if k1 + k2 in (0, n1 + n2): return 1.0
+    return float(proportions_ztest([k1, k2], [n1, n2])[1])   # statsmodels: pooled variance, two-sided
 
 def wald_noninferiority(k1:int, n1:int, # successes and trials of A
                         k2:int, n2:int, # successes and trials of B
@@ -102,7 +102,7 @@ def wald_noninferiority(k1:int, n1:int, # successes and trials of A
     "One-sided Wald z-test p-values on independent counts: (p of Δ > −margin, p of Δ < −margin), Δ = k1/n1 − k2/n2."
     s1, s2 = (k1 + .5) / (n1 + 1), (k2 + .5) / (n2 + 1)   # smoothed for the variance only: never zero
     z = (k1 / n1 - k2 / n2 + margin) / math.sqrt(s1 * (1 - s1) / n1 + s2 * (1 - s2) / n2)
-    return 1 - _phi(z), _phi(z)
+    return float(norm.sf(z)), float(norm.cdf(z))
 
 # %% ../nbs/01h_verdicts.ipynb #r5tol001
 def binomial_tol(p:float, # an accuracy in [0, 1]
