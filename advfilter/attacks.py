@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_attacks.ipynb #b249c23c
 from __future__ import annotations
-import hashlib, json, math, os, sys, time, warnings
+import json, math, os, sys, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import foolbox as fb
 from tqdm.auto import tqdm
-from .runs import atomic_write, atomic_json, sha256_file, sha256_json, repo_root, cache_root, cache_lock
+from .runs import atomic_write, atomic_json, sha256_file, sha256_json, sha256_tensors, repo_root, cache_root, cache_lock
 from .data import classifier_id   # what identifies the attacked classifier
 from .threads import share_cores
 
@@ -219,10 +219,9 @@ def _dataset_params(ds)->dict:
     for a in ('x', 'y', 'name', 'split'):
         if not hasattr(ds, a): raise ValueError(f"ds must be an advfilter.data.ImageSet (missing `.{a}`).")
     _check_xy(ds.x, ds.y)
-    h = hashlib.sha256(np.ascontiguousarray(ds.x.float().numpy())); h.update(np.ascontiguousarray(ds.y.long().numpy()))
     idx = getattr(ds, 'index', None)
     return {'name': ds.name, 'split': ds.split, 'n': len(ds.x), 'shape': list(ds.x.shape[1:]),
-            'index': [int(i) for i in (idx if idx is not None else range(len(ds.x)))], 'sha256': h.hexdigest()}
+            'index': [int(i) for i in (idx if idx is not None else range(len(ds.x)))], 'sha256': sha256_tensors(ds.x.float(), ds.y.long())}
 
 # %% ../nbs/01b_attacks.ipynb #9e3a423e
 def _check_grid(eps_grid)->list:

@@ -4,11 +4,11 @@
 
 # %% ../nbs/01f_robust.ipynb #82780325
 from __future__ import annotations
-import dataclasses, hashlib, json, math, sys
+import dataclasses, json, math, sys
 from functools import partial
 from pathlib import Path
 import pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-from .runs import (cache_root, atomic_torch_save, sha256_file, sha256_json, pick_device, check_manifest,
+from .runs import (cache_root, atomic_torch_save, sha256_file, sha256_json, sha256_tensors, pick_device, check_manifest,
                            write_manifest, set_aside)
 from .data import (ImageSet, CLASSIFIERS, register_classifier, CIFAR_MEAN, CIFAR_STD, Normalized, build_classifier, freeze, data_root,
                             load_dataset)
@@ -133,7 +133,7 @@ def adversarial_training(model:nn.Module, # a classifier on [0,1] images, e.g. `
     flip = (ds.name != 'svhn') if augment else None
     guard = None if check is None else EpochCheck(*check, eps, check_steps, None if ckpt_dir is None else Path(ckpt_dir)/'best.pt', seed)
     extra = {'attack': dict(kind='FGSM-RS' if steps == 1 else 'PGD', eps=eps, steps=steps, alpha=a), 'epochs': epochs,
-             'schedule': 'one_cycle', 'augment': augment, 'labels': hashlib.sha256(ds.y.numpy().tobytes()).hexdigest()[:16],
+             'schedule': 'one_cycle', 'augment': augment, 'labels': sha256_tensors(ds.y, n=16),
              'check': None if check is None else dict(n=len(check[1]), steps=check_steps, sum=float(check[0].sum()))}
     hist = training._fit(model, (ds.x, ds.x, torch.zeros(len(ds)), ds.y), partial(_at_loss, at_eps=eps, steps=steps, alpha=a, flip=flip),
                          f"AT-{getattr(model, 'config', {}).get('name', type(model).__name__)}", epochs=epochs, lr=lr,
@@ -331,14 +331,14 @@ def _key(obj)->str: return sha256_json(obj, 16)   # the project's one key hasher
 
 # %% ../nbs/01f_robust.ipynb #c850fce5s1
 def _ds_id(ds:ImageSet)->dict:
-    return {'name': ds.name, 'split': ds.split, 'n': len(ds), 'index': hashlib.sha256(ds.index.numpy().tobytes()).hexdigest()}
+    return {'name': ds.name, 'split': ds.split, 'n': len(ds), 'index': sha256_tensors(ds.index)}
 
 # %% ../nbs/01f_robust.ipynb #c850fce5s2
 def _fit_id(fit_kw:dict)->dict:
     "The settings that determine the trained weights (the held-out check by its images, not device or progress)."
     out = {k: v for k, v in fit_kw.items() if k not in ('device', 'progress', 'check')}
     if fit_kw.get('check') is not None:
-        x, y = fit_kw['check']; out['check'] = hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()[:16]
+        x, y = fit_kw['check']; out['check'] = sha256_tensors(x, y, n=16)
     return out
 
 # %% ../nbs/01f_robust.ipynb #c850fce5s3

@@ -14,8 +14,8 @@ from .threads import pid_alive
 
 # %% auto #0
 __all__ = ['PROFILES', 'STATUSES', 'HEARTBEAT_S', 'STALE_S', 'CACHE_POLICIES', 'atomic_write', 'atomic_torch_save', 'atomic_json',
-           'sha256_file', 'sha256_json', 'sha256_weights', 'repo_root', 'pick_device', 'cache_root', 'set_seed',
-           'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed',
+           'sha256_file', 'sha256_json', 'sha256_weights', 'sha256_tensors', 'repo_root', 'pick_device', 'cache_root',
+           'set_seed', 'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed',
            'unwatch_cells', 'watch_cells', 'RunFolder', 'resume_note', 'cache_lock', 'write_manifest', 'CacheMismatch',
            'check_manifest', 'set_aside', 'follow_stages']
 
@@ -73,6 +73,15 @@ def sha256_weights(model:torch.nn.Module, # any model
     for k, v in sorted(model.state_dict().items()):
         v = v.detach().float() if as_float else v.detach()
         h.update(k.encode()); h.update(np.ascontiguousarray(v.cpu().numpy()).tobytes())
+    return h.hexdigest()[:n]
+
+# %% ../nbs/00a_runs.ipynb #46bf8bd5
+def sha256_tensors(*ts:torch.Tensor, # tensors hashed in order, each as its C-ordered bytes (dtype as given)
+                   n:int|None=None, # keep the first `n` hex digits; None -> all 64
+                  )->str:
+    "Hex sha256 of the tensors' bytes in order: what identifies pixels, labels, row indices (the one tensor hasher)."
+    h = hashlib.sha256()
+    for t in ts: h.update(np.ascontiguousarray(t.detach().cpu().numpy()).tobytes())
     return h.hexdigest()[:n]
 
 # %% ../nbs/00a_runs.ipynb #4265130a
