@@ -550,7 +550,7 @@ def estimate(cfg:dict, # a study config
              precision:dict|None=None, # what-if precision per stage group (`stage_seconds`); None: what the code runs
             )->pd.DataFrame:
     "PFLOP per stage (U-Net, classifier) and the expected time on `device` at its rates by kind of work."
-    from advfilter.runs import pick_device
+    from advfilter.device import pick_device
     dev = device if device in ASSUMED else pick_device(device or cfg.get('device', 'auto')).type
     rates, src, label = device_rates(dev, cfg)
     p = plan(cfg, notebook, curve)

@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from .runs import atomic_write, atomic_torch_save, sha256_file, sha256_weights, repo_root, pick_device
+from .runs import atomic_write, atomic_torch_save, sha256_file, sha256_weights, repo_root
+from .device import pick_device
 from .device import module_device   # the project's one device helper
 from .threads import share_cores   # threads per process when several runs share the cores
 

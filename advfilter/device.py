@@ -11,7 +11,7 @@ from torch._subclasses.fake_tensor import FakeTensor
 from torch.utils import _pytree as pytree
 
 # %% auto #0
-__all__ = ['module_device', 'setup_backends', 'cudnn_benchmark', 'bf16_supported', 'autocast', 'fake_device']
+__all__ = ['module_device', 'pick_device', 'setup_backends', 'cudnn_benchmark', 'bf16_supported', 'autocast', 'fake_device']
 
 # %% ../nbs/00b_device.ipynb #d275d4dc
 def module_device(m:nn.Module, # any module
@@ -20,6 +20,13 @@ def module_device(m:nn.Module, # any module
     for t in m.parameters(): return t.device
     for t in m.buffers(): return t.device
     return torch.device('cpu')
+
+# %% ../nbs/00b_device.ipynb #74ca5ad1
+def pick_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
+               )->torch.device:
+    "`'auto'` picks CUDA when present, else CPU; anything else is passed to `torch.device`."
+    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    return torch.device(device)
 
 # %% ../nbs/00b_device.ipynb #c7a9f314
 def setup_backends(device, # the run's device: 'cuda', 'cpu', a `torch.device`...

@@ -8,7 +8,7 @@ import dataclasses, json, math, sys
 from functools import partial
 from pathlib import Path
 import pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-from .runs import (cache_root, atomic_torch_save, sha256_file, sha256_json, sha256_tensors, pick_device, check_manifest,
+from .runs import (cache_root, atomic_torch_save, sha256_file, sha256_json, sha256_tensors, check_manifest,
                            write_manifest, set_aside)
 from .data import (ImageSet, CLASSIFIERS, register_classifier, CIFAR_MEAN, CIFAR_STD, Normalized, build_classifier, freeze, data_root,
                             load_dataset)
@@ -17,7 +17,7 @@ from .evaluation import accuracy, accuracy_table, denoise
 from .data import predict, augment_batch
 from .whitebox import wilson_ci, ascending_attack, aa_attacks
 from .verdicts import binomial_tol
-from .device import bf16_supported
+from .device import bf16_supported, pick_device
 from . import training
 
 # %% auto #0

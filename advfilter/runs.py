@@ -14,8 +14,8 @@ from .threads import pid_alive
 
 # %% auto #0
 __all__ = ['PROFILES', 'STATUSES', 'HEARTBEAT_S', 'STALE_S', 'CACHE_POLICIES', 'atomic_write', 'atomic_torch_save', 'atomic_json',
-           'sha256_file', 'sha256_json', 'sha256_weights', 'sha256_tensors', 'repo_root', 'pick_device', 'cache_root',
-           'set_seed', 'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed',
+           'sha256_file', 'sha256_json', 'sha256_weights', 'sha256_tensors', 'repo_root', 'cache_root', 'set_seed',
+           'env_info', 'resolve', 'check_params', 'params_of', 'read_status', 'write_status', 'mark_failed',
            'unwatch_cells', 'watch_cells', 'RunFolder', 'resume_note', 'cache_lock', 'write_manifest', 'CacheMismatch',
            'check_manifest', 'set_aside', 'follow_stages']
 
@@ -91,13 +91,6 @@ def repo_root()->Path:
     for d in [*here, Path.cwd().resolve(), *Path.cwd().resolve().parents]:
         if (d/'settings.ini').exists(): return d
     return Path.cwd()
-
-# %% ../nbs/00a_runs.ipynb #a4403229
-def pick_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
-               )->torch.device:
-    "`'auto'` picks CUDA when present, else CPU; anything else is passed to `torch.device`."
-    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(device)
 
 # %% ../nbs/00a_runs.ipynb #70a51c11
 def cache_root()->Path:

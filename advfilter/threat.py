@@ -6,7 +6,7 @@
 from __future__ import annotations
 import dataclasses
 import torch
-from .runs import pick_device
+from .device import pick_device
 from .device import setup_backends
 from .data import load_dataset, load_classifier, stand_in_classifier, data_root
 from .attacks import EPS_TEST, generate_adversarial_set

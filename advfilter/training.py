@@ -15,9 +15,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.meta import delegates
 from tqdm.auto import tqdm
-from .runs import (atomic_torch_save, atomic_write, pick_device, cache_root, cache_lock, sha256_json, check_manifest,
+from .runs import (atomic_torch_save, atomic_write, cache_root, cache_lock, sha256_json, check_manifest,
                            write_manifest, set_aside)
-from .device import autocast, setup_backends
+from .device import autocast, setup_backends, pick_device
 from .core import fusion_ce, l_img, SemanticLoss
 from .models import build_model
 from .attacks import EPS_M

@@ -42,7 +42,8 @@ def worker(out:str):
     from advfilter import distributed as D, training
     from advfilter.attacks import generate_adversarial_set
     from advfilter.models import build_model
-    from advfilter.runs import pick_device, set_seed
+    from advfilter.runs import set_seed
+    from advfilter.device import pick_device
     D.init(); dev = pick_device('auto'); clf, ds = _problem(dev)
     s, res = SIZES, {}
     with D.distributed_stages(), tempfile.TemporaryDirectory() as tmp:
