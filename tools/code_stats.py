@@ -8,8 +8,8 @@ library's export cells are, long functions and import cycles in `advfilter/`, an
 * **functions over 40 lines** in `advfilter/*.py` (`def` line to last line, methods and nested functions included);
 * **import cycles** among `advfilter` modules, counting every import, also those inside functions (lazy): the strongly
   connected groups of the import graph;
-* **tools/ lines** — lines of `tools/*.py` (without `tools/tests/`), and of their executable lines (lines with
-  bytecode) how many run during `pytest tools/tests` (traced in this process with `sys.settrace`).
+* **tools/ lines** — lines of `tools/*.py` (without `tools/tests/`), and of their statements how many run during
+  `pytest tools/tests` (coverage.py, in this process).
 
     .venv/bin/python tools/code_stats.py              # the work tree (runs tools/tests for the coverage, ~10 s)
     .venv/bin/python tools/code_stats.py --rev HEAD   # a commit, read with `git show` (coverage: 0 when it has no tools/tests)
@@ -119,33 +119,21 @@ def cycles(mods:dict)->list:
         if v not in index: visit(v)
     return out
 
-def executable_lines(path:Path)->set:
-    "The lines of a Python file that hold bytecode (what a line tracer can see run)."
-    todo, out = [compile(path.read_text(), str(path), 'exec')], set()
-    while todo:
-        c = todo.pop(); out |= {l for _, _, l in c.co_lines() if l}
-        todo += [k for k in c.co_consts if hasattr(k, 'co_lines')]
-    return out
-
-def tools_coverage(files:list)->dict:
-    "{file: (lines run, executable lines)} while pytest runs tools/tests in this process."
-    import pytest
-    want, hit = {str(f) for f in files}, set()
-    def local(frame, event, arg):
-        if event == 'line': hit.add((frame.f_code.co_filename, frame.f_lineno))
-        return local
-    def glob(frame, event, arg):
-        if frame.f_code.co_filename in want:
-            hit.add((frame.f_code.co_filename, frame.f_lineno)); return local
-    sys.settrace(glob)
+def tools_coverage(files:list, # the files to measure
+                   tests:Path=ROOT/'tools'/'tests', # the pytest folder to run
+                  )->dict:
+    "{file name: (statements run, statements)} while pytest runs `tests` in this process, measured by coverage.py."
+    import coverage, pytest
+    cov = coverage.Coverage(include=[str(f) for f in files], data_file=None)
+    cov.start()
     try:
-        with contextlib.redirect_stdout(io.StringIO()): rc = pytest.main(['-q', '-p', 'no:cacheprovider', str(ROOT/'tools'/'tests')])
-    finally: sys.settrace(None)
-    if rc: sys.exit(f'pytest tools/tests failed (exit {rc}): the coverage would be wrong')
+        with contextlib.redirect_stdout(io.StringIO()): rc = pytest.main(['-q', '-p', 'no:cacheprovider', str(tests)])
+    finally: cov.stop()
+    if rc: sys.exit(f'pytest {tests} failed (exit {rc}): the coverage would be wrong')
     out = {}
     for f in files:
-        ex = executable_lines(f)
-        out[f.name] = (len(ex & {l for n, l in hit if n == str(f)}), len(ex))
+        _, statements, _, missing, _ = cov.analysis2(str(f))
+        out[Path(f).name] = (len(statements) - len(missing), len(statements))
     return out
 
 def tools_lines(t:Tree, coverage:bool)->dict:
@@ -154,13 +142,13 @@ def tools_lines(t:Tree, coverage:bool)->dict:
     res = {'lines in tools/*.py': n, 'tools/*.py files': len(files)}
     if t.rev:
         has_tests = 'tests' in t.git('ls-tree', '--name-only', f'{t.rev}:tools').split()
-        res['executable lines of tools/ run by its tests'] = 'not measured (checkout needed)' if has_tests else '0 (no tools/tests)'
+        res['statements of tools/ run by its tests'] = 'not measured (checkout needed)' if has_tests else '0 (no tools/tests)'
         return res
     res['lines in tools/tests'] = sum(len(p.read_text().splitlines()) for p in (ROOT/'tools'/'tests').glob('*.py'))
     if coverage:
         cov = tools_coverage([ROOT/'tools'/f for f in files])
         run, ex = sum(a for a, _ in cov.values()), sum(b for _, b in cov.values())
-        res['executable lines of tools/ run by its tests'] = f'{run} of {ex} ({100 * run / max(ex, 1):.0f}%)'
+        res['statements of tools/ run by its tests'] = f'{run} of {ex} ({100 * run / max(ex, 1):.0f}%)'
         res['_where'] = [f'{f}: {a}/{b}' for f, (a, b) in cov.items()]
     return res
 

@@ -1,5 +1,5 @@
 "The counts of tools/code_stats.py on small sources made here."
-import ast, json
+import ast, json, sys
 import code_stats as cs
 
 def test_import_cycles_count_lazy_imports():
@@ -37,6 +37,11 @@ def test_export_cells_with_three_definitions():
     assert (r['export cells'], r['export cells with >=3 definitions']) == (2, 1)
     assert r['_where'] == ['00_core.ipynb: a, b, C']
 
-def test_executable_lines(tmp_path):
-    (tmp_path/'m.py').write_text('"doc"\n\ndef f():\n    # c\n    return 1\n')
-    assert cs.executable_lines(tmp_path/'m.py') == {1, 3, 5}
+def test_tools_coverage(tmp_path):
+    (tmp_path/'m.py').write_text('"doc"\n\ndef f():\n    return 1\n\ndef g():\n    return 2\n')
+    (tmp_path/'t').mkdir()
+    (tmp_path/'t'/'test_m.py').write_text(f'import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport m\n'
+                                          'def test_f(): assert m.f() == 1\n')
+    sys.modules.pop('m', None)
+    # statements (coverage.py: a module docstring is none): two defs, two returns; g's return never runs
+    assert cs.tools_coverage([tmp_path/'m.py'], tests=tmp_path/'t') == {'m.py': (3, 4)}
