@@ -19,8 +19,9 @@ from .training import SCHEDULES
 
 # %% auto #0
 __all__ = ['FUSION_TARGETS', 'AT_INITS', 'PARAMS', 'NATIVE_SIZE', 'RUN_PARAMS', 'STUDY_NOTEBOOKS', 'Param', 'bad_param', 'coerce',
-           'at_least', 'positive', 'one_of', 'all_', 'odd', 'run_name', 'dotted', 'in_grid', 'device_ok', 'image_size',
-           'n_classes', 'profile_values', 'validate', 'read_params', 'parameters_cell', 'parameters_source']
+           'at_least', 'positive', 'one_of', 'all_', 'odd', 'run_name', 'dotted', 'nonblank', 'in_grid', 'device_ok',
+           'image_size', 'n_classes', 'profile_values', 'validate', 'read_params', 'parameters_cell',
+           'parameters_source']
 
 # %% ../nbs/01j_params.ipynb #dd104e0c
 @dataclass
@@ -97,6 +98,7 @@ def run_name(v): return None if re.fullmatch(r'[\w.-]+', v) and v not in ('.', '
 
 # %% ../nbs/01j_params.ipynb #8ab72750
 def dotted(v): return None if re.fullmatch(r'[A-Za-z_]\w*(\.\w+)*', v) else "must be a dotted module name such as 'net.layer3'"
+def nonblank(v): return None if v.strip() else 'must not be empty'
 
 # %% ../nbs/01j_params.ipynb #67d1823b
 def in_grid(grid, what:str, n:int|None=None):
@@ -351,17 +353,17 @@ PARAMS = {  # name -> Param(annotation, check, fix, help, default): every parame
         help='FD/FPD peak cyclic lr (paper: at_lr; smaller when fine-tuned from Adv)'),
     'adv_model': Param(
         'Optional[str]',
-        lambda v: None if v.strip() else 'must not be empty',
+        nonblank,
         "'robustbench:<name>' (e.g. robustbench:Wong2020Fast), a robust checkpoint path, or None (train ours)",
         help="None: train ours; or 'robustbench:<name>' (e.g. Wong2020Fast) or a checkpoint"),
     'fpd_model': Param(
         'Optional[str]',
-        lambda v: None if v.strip() else 'must not be empty',
+        nonblank,
         "'robustbench:<name>', a robust checkpoint path, or None (train ours)",
         help="None: train ours; or 'robustbench:<name>' or a checkpoint"),
     'fd_model': Param(
         'Optional[str]',
-        lambda v: None if v.strip() else 'must not be empty',
+        nonblank,
         "'robustbench:<name>', a robust checkpoint path, or None (train ours)",
         help="None: train ours; or 'robustbench:<name>' or a checkpoint"),
     'sweep_steps': Param(
@@ -404,7 +406,7 @@ PARAMS = {  # name -> Param(annotation, check, fix, help, default): every parame
         help='run folder outputs/<notebook>/<run>/ (None: a timestamp)'),
     'out_dir': Param(
         'Optional[str]',
-        lambda v: None if v.strip() else 'must not be empty',
+        nonblank,
         'a folder path, or None for outputs/<notebook>/<run>',
         help='explicit run folder (overrides `run`)'),
     'resume': Param('bool', None, 'True or False', help='continue an existing run folder', default=False),
