@@ -18,6 +18,7 @@ first variant of its group, the load average before and after, and writes the fi
 Usage: .venv/bin/python tools/bench_amp.py [--rounds 5] [--steps 3] [--threads 2] [--compile] [--rev REV] [--only TEXT]
                                           [--json bench_amp.json]
 """
+import advfilter   # first: sets the OpenMP spin policy before torch loads libgomp
 import argparse, json, os, platform, statistics, sys, tempfile, time
 from functools import partial
 from pathlib import Path
