@@ -61,7 +61,8 @@ def seeded(seed:int, # seed for torch's RNG inside the block
     "Run a block with torch's RNG seeded to `seed`, restoring the caller's RNG state afterwards."
     devs = [torch.device(device).index or 0] if device is not None and torch.device(device).type == 'cuda' else []
     with torch.random.fork_rng(devices=devs):
-        torch.manual_seed(seed); yield
+        torch.manual_seed(seed)
+        yield
 
 # %% ../nbs/01b_attacks.ipynb #03fdc1e7
 def _check_xy(x, y):
@@ -131,7 +132,8 @@ def pgd(model:nn.Module, # classifier in eval mode taking [0,1] images
         random_start:bool=True, # uniform start in the ε-ball (foolbox's default)
        )->torch.Tensor:
     "PGD(n, ε) with L∞ (Sec. 3.2, Eq. 2) via foolbox's `LinfPGD`; ε = 0 returns `x` unchanged, with no attack call."
-    x, y = _check_xy(x, y); ev = _eps_vector(eps, len(x))
+    x, y = _check_xy(x, y)
+    ev = _eps_vector(eps, len(x))
     if steps < 1 or restarts < 1: raise ValueError(f"steps and restarts must be >= 1, got {steps}, {restarts}.")
     if backend not in ('foolbox', 'native'): raise ValueError(f"backend must be 'foolbox' or 'native', got {backend!r}.")
     if not bool((ev > 0).any()): return x.clone()
@@ -159,7 +161,8 @@ def fgsm(model:nn.Module, # classifier in eval mode taking [0,1] images
          batch_size:int=256, # images per attack call
         )->torch.Tensor:
     "FGSM (one signed-gradient step of size ε) via foolbox's `FGSM`; ε = 0 returns `x` unchanged."
-    x, y = _check_xy(x, y); ev = _eps_vector(eps, len(x))
+    x, y = _check_xy(x, y)
+    ev = _eps_vector(eps, len(x))
     if not bool((ev > 0).any()): return x.clone()
     return _foolbox(model, fb.attacks.FGSM(), x, y, ev, batch_size, 0)
 
@@ -196,13 +199,15 @@ class AdvSet:
 
     def pairs(self, eps_subset=None):
         "`(clean[src], x_adv, eps, y[src])` restricted to ε in `eps_subset` (None: all), for training."
-        r = self.rows(eps_subset); s = self.src[r]
+        r = self.rows(eps_subset)
+        s = self.src[r]
         return self.clean[s], self.x_adv[r], self.eps[r], self.y[s]
 
     def at(self, eps:float)->tuple:
         "`(x_adv, y)` for one ε, images in order; ε = 0 gives the clean images."
         if check_eps(eps) == 0 and 0.0 not in self.eps_grid: return self.clean, self.y
-        r = self.rows([eps]); r = r[torch.argsort(self.src[r])]
+        r = self.rows([eps])
+        r = r[torch.argsort(self.src[r])]
         return self.x_adv[r], self.y[self.src[r]]
 
 # %% ../nbs/01b_attacks.ipynb #686906e7
@@ -289,8 +294,11 @@ def _load(cls, path, # cache folder written by `generate_adversarial_set`
           verify:bool=True, # check every file's sha256 against the manifest
          )->AdvSet:
     "Read an adversarial set from its cache folder, refusing incomplete, edited or corrupted caches."
-    d = Path(path); man = _read_manifest(d); p = man['params']
-    files = _chunk_files(p); missing = [n for n in files if n not in man['files']]
+    d = Path(path)
+    man = _read_manifest(d)
+    p = man['params']
+    files = _chunk_files(p)
+    missing = [n for n in files if n not in man['files']]
     if missing: raise ValueError(f"Adversarial cache {d} is incomplete ({len(missing)} of {len(files)} files missing): "
                                  "run generate_adversarial_set with the same arguments to finish it (it resumes).")
     if verify: _verify(d, man, files)
@@ -314,7 +322,9 @@ def _save(d:Path, man:dict, name:str, arr:np.ndarray):
     "Write one chunk atomically, then record its sha256 in the manifest (also written atomically)."
     def w(t):
         with open(t, 'wb') as f: np.save(f, arr, allow_pickle=False)
-    atomic_write(d/name, w); man['files'][name] = sha256_file(d/name); atomic_json(man, d/'manifest.json')
+    atomic_write(d/name, w)
+    man['files'][name] = sha256_file(d/name)
+    atomic_json(man, d/'manifest.json')
 
 # %% ../nbs/01b_attacks.ipynb #d604e587
 def _open_cache(d:Path, params:dict, repair:bool=False)->dict:
@@ -322,8 +332,10 @@ def _open_cache(d:Path, params:dict, repair:bool=False)->dict:
     if not (d/'manifest.json').exists():
         man = {'format': FORMAT, 'params': params, 'params_sha256': sha256_json(params), 'versions': _versions(),
                'created': time.strftime('%Y-%m-%dT%H:%M:%S'), 'files': {}, 'complete': False}
-        atomic_json(man, d/'manifest.json'); return man
-    man = _read_manifest(d); diff = _diff(man['params'], params)
+        atomic_json(man, d/'manifest.json')
+        return man
+    man = _read_manifest(d)
+    diff = _diff(man['params'], params)
     if diff: raise ValueError(f"Adversarial cache {d} was made with other parameters ({', '.join(diff[:6])} differ). {_fix(d)}")
     recorded = [n for n in man['files'] if n in _chunk_files(params)]
     if not repair: _verify(d, man, recorded); return man
@@ -331,7 +343,8 @@ def _open_cache(d:Path, params:dict, repair:bool=False)->dict:
     if bad:
         print(f"repair: recomputing {len(bad)} corrupted file(s) of {d}: {bad[:5]}{' …' if len(bad) > 5 else ''}", file=sys.stderr)
         for n in bad: man['files'].pop(n)
-        man['complete'] = False; atomic_json(man, d/'manifest.json')
+        man['complete'] = False
+        atomic_json(man, d/'manifest.json')
     return man
 
 # %% ../nbs/01b_attacks.ipynb #86442ff1

@@ -59,7 +59,8 @@ class _PixelFilter(torch.autograd.Function):
     "Eq. 7 with explicit forward and backward; see `pixel_filter`."
     @staticmethod
     def forward(ctx, img, kernels, K):
-        B, C, H, W = img.shape; p = K//2
+        B, C, H, W = img.shape
+        p = K//2
         dt = torch.promote_types(torch.promote_types(img.dtype, kernels.dtype), torch.float32)
         with _fp32(img.device):
             ip = F.pad(img.to(dt), (p, p, p, p))                       # zero padding at the borders
@@ -68,13 +69,16 @@ class _PixelFilter(torch.autograd.Function):
             for t in range(1, K*K):
                 i, j = divmod(t, K)
                 out.addcmul_(kv[:, :, t], ip[:, :, i:i+H, j:j+W])     # in place, one tap at a time
-        ctx.save_for_backward(ip, kernels); ctx.K, ctx.img_dtype = K, img.dtype
+        ctx.save_for_backward(ip, kernels)
+        ctx.K, ctx.img_dtype = K, img.dtype
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        ip, kernels = ctx.saved_tensors; K = ctx.K; p = K//2
+        ip, kernels = ctx.saved_tensors
+        K = ctx.K
+        p = K//2
         B, C, H, W = g.shape
         g_img = g_k = None
         with _fp32(g.device):
@@ -178,7 +182,9 @@ class SemanticLoss(nn.Module):
 
     def train(self, mode:bool=True):
         "Switch mode; the classifier stays in eval mode."
-        super().train(mode); self.classifier.eval(); return self
+        super().train(mode)
+        self.classifier.eval()
+        return self
 
     def features(self, x:Tensor)->Tensor:
         "Activation of `layer` for `x` (the forward pass stops there)."

@@ -391,7 +391,8 @@ def plan(cfg:dict, # a study config (05: may hold its robust parameters)
         robust = robust_params(cfg)['names'] if nb == '05' else None
         for s in PLANS[nb](cfg, unit_costs(cfg, nb, robust), curve):
             if s['key'] in seen: continue
-            seen.add(s['key']); rows.append({'notebook': nb, **s})
+            seen.add(s['key'])
+            rows.append({'notebook': nb, **s})
     return pd.DataFrame(rows)
 
 # %% ../nbs/01g_cost.ipynb #a1d822fc
@@ -579,10 +580,12 @@ class StageTimer(dict):
     def __init__(self, path, # the JSON file (e.g. `rf.path/'timing.json'`)
                  t0:float|None=None, # `time.time()` of the run's start (None: now)
                 ):
-        super().__init__(); self.path, self.t0 = Path(path), time.time() if t0 is None else t0
+        super().__init__()
+        self.path, self.t0 = Path(path), time.time() if t0 is None else t0
 
     def __setitem__(self, stage:str, seconds:float):
-        super().__setitem__(stage, float(seconds)); self.save()
+        super().__setitem__(stage, float(seconds))
+        self.save()
 
     @contextmanager
     def __call__(self, stage:str):

@@ -113,7 +113,8 @@ def _download_npz(root:Path, name:str, split:str):
             _save_npz(root/name/f'{split}.npz', x=ds.data.transpose(0, 2, 3, 1), y=ds.labels.astype(np.int64),
                       classes=np.array(SVHN_CLASSES), orig_index=np.arange(len(ds.labels)))
     finally:                                           # the raw download is not kept, nor a failed one's debris
-        socket.setdefaulttimeout(old); shutil.rmtree(raw, ignore_errors=True)
+        socket.setdefaulttimeout(old)
+        shutil.rmtree(raw, ignore_errors=True)
 
 # %% ../nbs/01a_data.ipynb #02de3bb8
 def _missing_npz(root, name, split, why):
@@ -165,7 +166,8 @@ def _read_image(path, size:int|None=None)->torch.Tensor:
     with Image.open(path) as im:
         im = im.convert('RGB')
         if size is not None:
-            w, h = im.size; s = size / min(w, h)
+            w, h = im.size
+            s = size / min(w, h)
             im = im.resize((max(size, round(w*s)), max(size, round(h*s))), Image.BILINEAR)
             l, t = (im.size[0] - size)//2, (im.size[1] - size)//2
             im = im.crop((l, t, l + size, t + size))
@@ -318,7 +320,8 @@ def build_classifier(name:str, # one of CLASSIFIERS
     "The untrained classifier `name` (random weights), its normalisation inside; `model.config = {'name': name}`."
     if name not in CLASSIFIERS: raise ValueError(f"Unknown classifier {name!r}: use one of {CLASSIFIERS}.")
     if name in PROJECT:
-        arch, mean, std = PROJECT[name]; m = Normalized(resnet_32px(arch), mean, std)
+        arch, mean, std = PROJECT[name]
+        m = Normalized(resnet_32px(arch), mean, std)
     elif name in TORCHVISION:
         import torchvision.models as tvm
         m = Normalized(getattr(tvm, name)(weights=None), IMAGENET_MEAN, IMAGENET_STD)
@@ -334,7 +337,8 @@ def _download(url:str, dest:Path, sha256:str|None=None):
     def w(tmp):
         torch.hub.download_url_to_file(url, tmp, hash_prefix=None if sha256 else (hp and hp.group(1)), progress=True)
         if sha256 and sha256_file(tmp) != sha256: raise ValueError(f"Downloaded {url} but its sha256 is not {sha256}.")
-    old = socket.getdefaulttimeout(); socket.setdefaulttimeout(old or 60)
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(old or 60)
     try: atomic_write(dest, w)
     finally: socket.setdefaulttimeout(old)
 
@@ -475,7 +479,8 @@ def stand_in_classifier(name:str, # one of CLASSIFIERS: the architecture
                        )->nn.Module:
     "A STAND-IN for classifier `name`: its architecture with seeded random weights, frozen (tests of code paths only)."
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed); model = build_classifier(name)
+        torch.manual_seed(seed)
+        model = build_classifier(name)
     model.advfilter_id = {'name': name, 'sha256': f'stand-in-random-weights-seed{seed}'}
     model.stand_in = f"{name} with RANDOM weights (seed {seed}): its pretrained weights are absent; chance accuracy"
     return freeze(model).to(pick_device(device))

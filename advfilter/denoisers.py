@@ -81,13 +81,15 @@ def train_pafilt(cfg:dict, # study config (sizes, fusion_target, fusion_hidden, 
                 )->PAFilt:
     "PA-Filt(L_img) of Sec. 4.2: the Y-Net by multi-domain L1, then the fusion C by semantic CE; both cached."
     ynet_kw = fit_kwargs(cfg, eps_m=list(EPS_M))
-    set_seed(cfg.get('seed', 0)); ynet = make_model('YNet', cfg)
+    set_seed(cfg.get('seed', 0))
+    ynet = make_model('YNet', cfg)
     ynet_key = model_key(ynet, ynet_kw, train_adv)
     ynet = cached_model(ynet, lambda m, ckpt_dir: training.train_ynet(m, train_adv, ckpt_dir=ckpt_dir, **ynet_kw),
                         ynet_kw, train_adv, tag='PA-Filt-YNet', cache_policy=cfg.get('cache_policy', 'retrain'))
     fusion_kw = {**fit_kwargs(cfg, target=cfg['fusion_target'], ce_clip=cfg['fusion_ce_clip'] or None),
                  'epochs': cfg['fusion_epochs']}
     key = {**fusion_kw, 'classifier': clf.advfilter_id, 'ynet': {'key': ynet_key, 'sha256': sha256_weights(ynet, as_float=True, n=16)}}
-    set_seed(cfg.get('seed', 0)); pafilt = PAFilt(ynet, FusionNet(cfg['fusion_hidden']))
+    set_seed(cfg.get('seed', 0))
+    pafilt = PAFilt(ynet, FusionNet(cfg['fusion_hidden']))
     return cached_model(pafilt, lambda m, ckpt_dir: training.train_fusion(m, train_adv, clf, ckpt_dir=ckpt_dir, **fusion_kw),
                         key, train_adv, tag='PA-Filt-fusion', cache_policy=cfg.get('cache_policy', 'retrain'))

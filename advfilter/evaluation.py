@@ -53,7 +53,9 @@ def wilson(k:int, # successes (correctly classified images)
     if n <= 0: raise ValueError(f"wilson needs n > 0 images, got n={n}.")
     if not 0 <= k <= n: raise ValueError(f"wilson needs 0 <= k <= n, got k={k}, n={n}.")
     lo, hi = proportion_confint(k, n, alpha=2 * norm.sf(z), method='wilson')
-    return max(0.0, float(lo)), min(1.0, float(hi))
+    lo = 0.0 if k == 0 else max(0.0, float(lo))   # exactly 0 at k = 0 (statsmodels leaves ~1e-17)
+    hi = 1.0 if k == n else min(1.0, float(hi))   # and exactly 1 at k = n
+    return lo, hi
 
 # %% ../nbs/01d_evaluation.ipynb #0270d9e6
 def paper_tables()->pd.DataFrame:
@@ -76,7 +78,8 @@ def denoise(denoiser:nn.Module|None, # a denoiser (B,3,H,W)->(B,3,H,W), or None 
            )->torch.Tensor:
     "`denoiser(x)` batch by batch on the denoiser's device, returned on `x`'s device (None: `x`)."
     if denoiser is None: return x
-    _check_eval(denoiser); d = module_device(denoiser)
+    _check_eval(denoiser)
+    d = module_device(denoiser)
     return torch.cat([denoiser(x[i:i+batch_size].to(d)).float().to(x.device) for i in range(0, len(x), batch_size)])
 
 # %% ../nbs/01d_evaluation.ipynb #6f4d6e8b
@@ -89,7 +92,8 @@ def correct(classifier:nn.Module, # classifier on [0,1] images (eval mode)
            )->torch.Tensor:
     "Per image, whether `classifier(denoiser(x))` is right: a bool tensor (B,) on the CPU (the outcomes of paired tests)."
     if len(x) != len(y) or len(x) == 0: raise ValueError(f"x and y must hold the same number (> 0) of images, got {len(x)} and {len(y)}.")
-    _check_eval(classifier, denoiser); d = module_device(classifier)
+    _check_eval(classifier, denoiser)
+    d = module_device(classifier)
     return torch.cat([classifier(denoise(denoiser, x[i:i+batch_size], batch_size).to(d)).argmax(1).cpu() == y[i:i+batch_size].cpu()
                       for i in range(0, len(x), batch_size)])
 
@@ -132,7 +136,9 @@ def _steps(advset:AdvSet, steps):
 def _triple(advset:AdvSet, eps:float):
     "(x_adv, y, clean, image) for one ε, images in order; `image` = row of `advset.clean` (ε = 0 outside the grid: the clean images)."
     if eps == 0 and 0.0 not in advset.eps_grid: return advset.clean, advset.y, advset.clean, torch.arange(len(advset.clean))
-    r = advset.rows([eps]); r = r[torch.argsort(advset.src[r])]; s = advset.src[r]
+    r = advset.rows([eps])
+    r = r[torch.argsort(advset.src[r])]
+    s = advset.src[r]
     return advset.x_adv[r], advset.y[s], advset.clean[s], s.cpu()
 
 # %% ../nbs/01d_evaluation.ipynb #e845d79e
@@ -157,7 +163,8 @@ def accuracy_table(classifier:nn.Module, # the threat model
     for e in _eps_list(advset, eps):
         x, y, _, img = _triple(advset, e)
         for name, den in denoisers.items():
-            c = correct(classifier, x, y, den, batch_size); k = int(c.sum())
+            c = correct(classifier, x, y, den, batch_size)
+            k = int(c.sum())
             rows.append((int(table), group, name, 'accuracy', n, e, k / len(c), len(c), *wilson(k, len(c))))
             if outcomes: outs.append(pd.DataFrame(dict(table=int(table), group=group, method=name, pgd_steps=n, eps=e,
                                                        image=img.numpy(), correct=c.numpy().astype(int))))
@@ -215,7 +222,8 @@ def paper_style(results:pd.DataFrame, # a long table (or `compare_with_paper`'s 
                 ci:bool=False, # show "value [ci_low, ci_high]" as text (needs the `ci_low`, `ci_high` columns)
                )->pd.DataFrame:
     "Wide rendering as in the paper's tables: methods × ε."
-    df = results.copy(); df['eps'] = [norm_eps(e) for e in df['eps']]
+    df = results.copy()
+    df['eps'] = [norm_eps(e) for e in df['eps']]
     if ci:
         if not {'ci_low', 'ci_high'} <= set(df.columns):
             raise ValueError(f"ci=True needs the columns 'ci_low' and 'ci_high' (accuracy_table's rows); this table has {list(df.columns)}.")
@@ -223,7 +231,9 @@ def paper_style(results:pd.DataFrame, # a long table (or `compare_with_paper`'s 
         value = '_ci'
     keys = [c for c in ('table', 'group', 'paper_group', 'metric', 'pgd_steps') if c in df and df[c].nunique() > 1]
     w = df.pivot_table(index=keys + ['method'], columns='eps', values=value, aggfunc='first', sort=False, dropna=False)
-    w = w[sorted(w.columns)]; w.columns = [eps_label(e) for e in w.columns]; w.columns.name = 'eps'
+    w = w[sorted(w.columns)]
+    w.columns = [eps_label(e) for e in w.columns]
+    w.columns.name = 'eps'
     return w
 
 # %% ../nbs/01d_evaluation.ipynb #97c35b44
@@ -256,19 +266,23 @@ def plot_vs_eps(results:pd.DataFrame, # a long table
                ):
     "Seaborn line plot of `metric` against ε (symlog x: 0 = clean images) per method, with CI bands; returns the axes."
     import matplotlib.pyplot as plt, seaborn as sns
-    df = normalise(results); df = df[(df.metric == metric) & (df.pgd_steps == pgd_steps)]
+    df = normalise(results)
+    df = df[(df.metric == metric) & (df.pgd_steps == pgd_steps)]
     if df.empty: raise ValueError(f"No rows with metric={metric!r} and pgd_steps={pgd_steps}; metrics: {sorted(set(results.metric))}.")
     if ax is None: _, ax = plt.subplots(figsize=(7, 4))
     style = 'group' if df.group.nunique() > 1 else None
-    methods = list(dict.fromkeys(df.method)); pal = dict(zip(methods, sns.color_palette(n_colors=len(methods))))
+    methods = list(dict.fromkeys(df.method))
+    pal = dict(zip(methods, sns.color_palette(n_colors=len(methods))))
     sns.lineplot(df, x='eps', y='value', hue='method', style=style, marker='o', errorbar=None, palette=pal, ax=ax)
     if bands and {'ci_low', 'ci_high'} <= set(df.columns):
         for (m, _), s in df.dropna(subset=['ci_low', 'ci_high']).sort_values('eps').groupby(['method', 'group'], sort=False):
             ax.fill_between(s.eps, s.ci_low, s.ci_high, color=pal[m], alpha=0.15, lw=0)
     ax.set_xscale('symlog', linthresh=1e-4, linscale=0.5)
-    ticks = sorted(df.eps.unique()); ax.set_xticks(ticks, [eps_label(e) for e in ticks], rotation=45)
+    ticks = sorted(df.eps.unique())
+    ax.set_xticks(ticks, [eps_label(e) for e in ticks], rotation=45)
     ax.set(xlabel=f'ε of PGD({pgd_steps}, ε)  (symlog; 0 = clean)', ylabel=metric, xlim=(-2e-5, max(ticks) * 1.3))
-    ax.legend(fontsize=7); return ax
+    ax.legend(fontsize=7)
+    return ax
 
 # %% ../nbs/01d_evaluation.ipynb #0c34484c
 @torch.no_grad()
@@ -326,7 +340,8 @@ def _ci_problems(d:pd.DataFrame)->list:
     "Accuracy rows with `n`: value must be k/n and (ci_low, ci_high) the Wilson 95% interval of k of n."
     a = d[(d.metric == 'accuracy') & d['n'].notna()]
     if a.empty: return []
-    n = a['n'].astype(float); k = (a.value * n).round()
+    n = a['n'].astype(float)
+    k = (a.value * n).round()
     if ((n < 1) | (n != n.round())).any(): return [f"n must be a positive whole number of images, got {sorted(set(n))[:5]}"]
     bad = (a.value * n - k).abs() > 1e-6 * n
     w = np.array([wilson(int(ki), int(ni)) for ki, ni in zip(k, n)])
@@ -343,7 +358,8 @@ def table_problems(df:pd.DataFrame, # a long results table as read from CSV
     d, out = normalise(df), []
     if bad := sorted(set(d.metric) - set(METRICS)): out.append(f"unknown metrics {bad} (use {METRICS})")
     if (n := d.duplicated(COLUMNS[:-1]).sum()): out.append(f"{n} duplicated (table, group, method, metric, pgd_steps, eps) rows")
-    v = d.value; lim = {'accuracy': (0, 1), 'ssim': (-1, 1), 'psnr': (0, np.inf)}
+    v = d.value
+    lim = {'accuracy': (0, 1), 'ssim': (-1, 1), 'psnr': (0, np.inf)}
     ok = pd.Series([lim.get(m, (-np.inf, np.inf))[0] <= x <= lim.get(m, (-np.inf, np.inf))[1] for m, x in zip(d.metric, v)], index=d.index)
     if (~ok).any(): out.append(f"{(~ok).sum()} values NaN or out of range, e.g. {d[~ok].iloc[0].to_dict()}")
     if 'n' in d and ok.all(): out += _ci_problems(d)
@@ -376,7 +392,8 @@ def check_run_tables(run_dir, # a run folder (with `tables/`)
         if f.name.endswith('_outcomes.csv'): skipped.append(f.name); continue   # per-image outcomes, not a long table
         df = pd.read_csv(f, dtype={'eps': str})
         if not {'metric', 'pgd_steps'} & set(df.columns): skipped.append(f.name); continue   # not a long table (e.g. a report with an eps column)
-        checked.append((f.name, len(df))); problems += [f"{f.name}: {p}" for p in table_problems(df, (grids or {}).get(f.name))]
+        checked.append((f.name, len(df)))
+        problems += [f"{f.name}: {p}" for p in table_problems(df, (grids or {}).get(f.name))]
     assert checked, f"No long results table in {d} (CSV files with columns {COLUMNS}); found {skipped}."
     assert not problems, "Run tables failed the check:\n" + "\n".join(problems[:20])
     return (f"{len(checked)} long table(s) OK ({', '.join(f'{n}: {r} rows' for n, r in checked)})"

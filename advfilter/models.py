@@ -27,7 +27,8 @@ def conv_block(cin:int, # input channels
     layers = []
     for i in range(n):
         conv = nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1)
-        nn.init.kaiming_normal_(conv.weight, nonlinearity='relu'); nn.init.zeros_(conv.bias)
+        nn.init.kaiming_normal_(conv.weight, nonlinearity='relu')
+        nn.init.zeros_(conv.bias)
         layers += [conv, nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)
 
@@ -156,7 +157,8 @@ def filter_bias(K:int, # kernel size (odd)
                 C:int=3, # image channels
                )->Tensor: # (C*K*K,) bias of an output layer whose kernels start near the identity filter
     "Output-layer bias for a near-identity start: centre weight 0.9 after softmax, 1 for raw kernels."
-    _kernel_size(C*K*K, C); _check_norm(norm)
+    _kernel_size(C*K*K, C)
+    _check_norm(norm)
     b = torch.zeros(C, K*K)
     b[:, (K//2)*K + K//2] = math.log(9 * (K*K - 1)) if norm == 'softmax' and K > 1 else 1.
     return b.flatten()
@@ -191,7 +193,8 @@ class FiltDenoiser(nn.Module):
                  norm:str='softmax', # kernel normalisation: 'softmax' (default) or 'none'
                 ):
         super().__init__()
-        _kernel_size(3*K*K, 3); _check_norm(norm)
+        _kernel_size(3*K*K, 3)
+        _check_norm(norm)
         self.config = dict(kind='FiltDenoiser', K=K, width=width, n_down=n_down, norm=norm)
         self.K, self.norm = K, norm
         self.net = UNet(3*K*K, width, n_down)
@@ -213,7 +216,8 @@ class MultiHeadFiltDenoiser(nn.Module):
                 ):
         super().__init__()
         if not (isinstance(n_heads, int) and n_heads >= 1): raise ValueError(f"n_heads must be an int >= 1, got {n_heads!r}")
-        _kernel_size(3*K*K, 3); _check_norm(norm)
+        _kernel_size(3*K*K, 3)
+        _check_norm(norm)
         self.config = dict(kind='MultiHeadFiltDenoiser', n_heads=n_heads, K=K, width=width, n_down=n_down, norm=norm)
         self.K, self.norm, self.head = K, norm, 0
         self.encoder, self.decoder = UNetEncoder(width, n_down), UNetDecoder(None, width)
@@ -263,7 +267,8 @@ class YNet(nn.Module):
                  norm:str='softmax', # kernel normalisation
                 ):
         super().__init__()
-        _kernel_size(3*K*K, 3); _check_norm(norm)
+        _kernel_size(3*K*K, 3)
+        _check_norm(norm)
         self.config = dict(kind='YNet', K=K, width=width, n_down=n_down, norm=norm)
         self.K, self.norm = K, norm
         self.encoder = UNetEncoder(width, n_down)

@@ -99,7 +99,8 @@ class EpochCheck:
         self.best = torch.load(self.path, weights_only=True) if self.path is not None and self.path.exists() else None
 
     def __call__(self, model:nn.Module, epoch:int)->dict:
-        was = model.training; model.eval()
+        was = model.training
+        model.eval()
         r = robust_accuracy(model, self.x, self.y, self.eps, self.steps, seed=self.seed)
         model.train(was)
         if self.best is None or r['pgd'] >= self.best['check_pgd']:
@@ -110,7 +111,8 @@ class EpochCheck:
     def select(self, model:nn.Module, history:list, drop:float=0.2)->int:
         "Catastrophic overfitting (Wong et al., Sec. 5.3): the last check fell > `drop` below the best → the best epoch's weights."
         if self.best is not None and history[-1]['check_pgd'] < self.best['check_pgd'] - drop:
-            model.load_state_dict(self.best['model']); return self.best['epoch']
+            model.load_state_dict(self.best['model'])
+            return self.best['epoch']
         return history[-1]['epoch']
 
 # %% ../nbs/01f_robust.ipynb #e8924b8b
@@ -176,7 +178,8 @@ ROBUST_ARCHS = {'preact_resnet18': lambda: Normalized(PreActResNet18(), CIFAR_ME
 def _base(name:str)->nn.Module:
     "An untrained base network: a `build_classifier` name or one of `ROBUST_ARCHS`, with `.config` and `.advfilter_id`."
     if name not in ROBUST_ARCHS: return build_classifier(name)
-    m = ROBUST_ARCHS[name](); m.config, m.advfilter_id = {'name': name}, {'name': name, 'sha256': None}
+    m = ROBUST_ARCHS[name]()
+    m.config, m.advfilter_id = {'name': name}, {'name': name, 'sha256': None}
     return m
 
 # %% ../nbs/01f_robust.ipynb #503f916a
@@ -230,7 +233,8 @@ def add_feature_denoising(clf:nn.Module, # a ResNet classifier (`build_classifie
     stages = [n for n in ('layer1', 'layer2', 'layer3', 'layer4') if isinstance(getattr(net, n, None), nn.Sequential)]
     if not stages: raise ValueError(f"{type(net).__name__} has no residual stages `layer1`…`layer4`: FD needs a ResNet.")
     for n in stages:
-        st = getattr(net, n); st.append(FeatureDenoise(_out_channels(st), mode, embed))
+        st = getattr(net, n)
+        st.append(FeatureDenoise(_out_channels(st), mode, embed))
     return clf
 
 # %% ../nbs/01f_robust.ipynb #4854d36f
@@ -250,7 +254,8 @@ class FPDRestorer(nn.Module):
                                   nn.Sequential(_conv(2*w, 4*w, 2), FeatureDenoise(4*w, mode))])
         self.lat = nn.ModuleList([nn.Conv2d(c, w, 1) for c in (w, 2*w, 4*w)])
         self.smooth, self.out = _conv(w, w), nn.Conv2d(w, 3, 3, 1, 1)
-        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         feats, h = [], x - 0.5
@@ -338,7 +343,8 @@ def _fit_id(fit_kw:dict)->dict:
     "The settings that determine the trained weights (the held-out check by its images, not device or progress)."
     out = {k: v for k, v in fit_kw.items() if k not in ('device', 'progress', 'check')}
     if fit_kw.get('check') is not None:
-        x, y = fit_kw['check']; out['check'] = sha256_tensors(x, y, n=16)
+        x, y = fit_kw['check']
+        out['check'] = sha256_tensors(x, y, n=16)
     return out
 
 # %% ../nbs/01f_robust.ipynb #c850fce5s3
@@ -419,7 +425,8 @@ RB_ANCHORS = {  # RobustBench CIFAR-10 L∞ ε = 8/255: (network, clean %, AutoA
 def import_robustbench():
     "The `robustbench` package, with its `from autoattack import AutoAttack` served by `pyautoattack` (same names)."
     import pyautoattack, pyautoattack.state
-    sys.modules.setdefault('autoattack', pyautoattack); sys.modules.setdefault('autoattack.state', pyautoattack.state)
+    sys.modules.setdefault('autoattack', pyautoattack)
+    sys.modules.setdefault('autoattack.state', pyautoattack.state)
     import robustbench, robustbench.utils
     return robustbench
 
@@ -530,7 +537,8 @@ def report_row(model:str, # the row's model label ('standard', 'Adv', 'FPD', 'FD
                eps:float=EPS_AT, # the attack's L∞ budget
               )->dict:
     "One row of the robust models' report (the check before Sec. 6.1's tables): accuracy k/n with its Wilson 95% interval."
-    c = torch.as_tensor(correct).bool().flatten(); k, n = int(c.sum()), len(c)
+    c = torch.as_tensor(correct).bool().flatten()
+    k, n = int(c.sum()), len(c)
     if n == 0: raise ValueError(f"correct must hold at least one outcome (model {model!r}, attack {attack!r}).")
     lo, hi = wilson_ci(k, n)
     return {'model': model, 'arch': arch, 'source': 'ours (held-out test images)', 'attack': attack, 'attack_steps': steps,

@@ -24,8 +24,10 @@ def atomic_write(path, # the file to (re)write
                  write_fn, # called as `write_fn(tmp_path)`; must write the whole content to `tmp_path`
                 )->Path:
     "Write `path` atomically: `write_fn` fills a temporary file beside it, then `os.replace` moves it into place."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent); os.close(fd)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    os.close(fd)
     try: write_fn(tmp); os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
@@ -72,7 +74,8 @@ def sha256_weights(model:torch.nn.Module, # any model
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
         v = v.detach().float() if as_float else v.detach()
-        h.update(k.encode()); h.update(np.ascontiguousarray(v.cpu().numpy()).tobytes())
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(v.cpu().numpy()).tobytes())
     return h.hexdigest()[:n]
 
 # %% ../nbs/00a_runs.ipynb #46bf8bd5
@@ -101,7 +104,9 @@ def cache_root()->Path:
 def set_seed(seed:int, # the seed of every generator
             ):
     "Seed Python, NumPy and torch (CPU and CUDA)."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 # %% ../nbs/00a_runs.ipynb #d650c563
 def _git(*args)->str:
@@ -245,7 +250,9 @@ def watch_cells(rf, # a `RunFolder` (anything with `.fail(exception)`)
     def cb(result):
         err = result.error_in_exec or result.error_before_exec
         if err is not None: rf.fail(err)
-    ip.events.register('post_run_cell', cb); _WATCHED.append((ip, cb)); return True
+    ip.events.register('post_run_cell', cb)
+    _WATCHED.append((ip, cb))
+    return True
 
 # %% ../nbs/00a_runs.ipynb #cf12f1c0
 class _Heartbeat(threading.Thread):
@@ -281,7 +288,8 @@ class RunFolder:
         self.notebook, self.config = notebook, config
         atomic_json({'notebook': notebook, 'run': self.run, 'config': config, 'env': env_info(), 'started': _now()}, cfg_file)
         write_status(self.path, 'running', started=_now(), **({'resumed_from': prev.get('status')} if prev else {}))
-        self.heartbeat = _Heartbeat(self.path); self.heartbeat.start()
+        self.heartbeat = _Heartbeat(self.path)
+        self.heartbeat.start()
         if watch: watch_cells(self)
 
     def _check_resume(self, cfg_file, config, resume)->dict:
@@ -338,7 +346,8 @@ RunFolder.save_table, RunFolder.save_figure, RunFolder.save_json = _save_table, 
 # %% ../nbs/00a_runs.ipynb #5b74b779
 def _done(self)->dict:
     "Mark the run completed (the notebook's last cell) and stop watching its cells."
-    unwatch_cells(); return write_status(self.path, 'completed', finished=_now())
+    unwatch_cells()
+    return write_status(self.path, 'completed', finished=_now())
 
 # %% ../nbs/00a_runs.ipynb #01607891
 def _fail(self, err:BaseException|str)->dict:
@@ -361,7 +370,8 @@ def cache_lock(path, # the cache entry (file or folder) to guard
                timeout:float=-1, # seconds to wait for another process (-1: as long as it takes)
               ):
     "Hold an inter-process lock on cache entry `path` (a `filelock.FileLock` beside it); print when waiting for another process."
-    p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(p.parent/f'.{p.name}.lock'))
     try: lock.acquire(timeout=0)
     except Timeout:

@@ -288,7 +288,8 @@ def _resume(path:Path|None, model:nn.Module, opt, train:dict, resume:bool)->tupl
     if st['config'] != model.config: bad.append('model config')
     if bad: raise ValueError(f"Cannot resume from {path}: {bad} differ from the checkpoint. Use the saved settings, "
                              "another `ckpt_dir`, or `resume=False` to start over.")
-    model.load_state_dict(st['model']); opt.load_state_dict(st['optimizer'])
+    model.load_state_dict(st['model'])
+    opt.load_state_dict(st['optimizer'])
     return st['epoch'], list(st['history'])
 
 def _close(a, b)->bool:
@@ -416,7 +417,8 @@ def _fit(model:nn.Module, # the module to train; its `.config` goes into the che
          on_epoch=None, # `f(model, epoch) -> dict|None` after each epoch, before its checkpoint: more history entries
         )->list:
     "The training loop shared by every variant; returns the loss history `[{'epoch', 'loss', <branch>...}]`."
-    dev, pairs = pick_device(device), _pairs(data, eps_subset); setup_backends(dev, tf32)
+    dev, pairs = pick_device(device), _pairs(data, eps_subset)
+    setup_backends(dev, tf32)
     with _frozen(*[m.to(dev) for m in frozen]):
         model.to(dev).train()
         for m in frozen: m.eval()
@@ -495,7 +497,9 @@ def _classify_loss(model, clean, x_adv, eps, y, augment:bool=True, flip:bool=Tru
     "Step function of `train_classifier`: augment (global RNG, seeded per epoch by `_fit`), attack (eval mode), cross-entropy."
     x = augment_batch(clean, flip=flip) if augment else clean
     if attack is not None:
-        model.eval(); x = attack(model, x, y).detach(); model.train()
+        model.eval()
+        x = attack(model, x, y).detach()
+        model.train()
     out = model(x)
     return F.cross_entropy(out, y), {'acc': (out.argmax(1) == y).float().mean()}, []
 
@@ -584,5 +588,6 @@ def plot_history(history, # a `train_*` history, or {name: history} for several 
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
     sns.lineplot(df, x='epoch', y='value', hue='model' if len(hs) > 1 else 'series',
                  style='series' if len(hs) > 1 else None, marker='o', ax=ax)
-    ax.set(title=title, ylabel='loss'); ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set(title=title, ylabel='loss')
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     return ax.figure

@@ -125,7 +125,8 @@ def paired_outcomes(outcomes:pd.DataFrame, # per-image outcomes (`OUTCOME_COLUMN
     for m in (a, b):
         if not (o.method == m).any(): raise KeyError(f"No outcomes for method {m!r}; methods: {sorted(outcomes.method.unique())}")
     o = o[o.pgd_steps == (steps if steps is not None else o.pgd_steps.mode().iloc[0])]
-    o = o.assign(eps=[norm_eps(e) for e in o.eps]); o = o[_in_band(o.eps, band)]
+    o = o.assign(eps=[norm_eps(e) for e in o.eps])
+    o = o[_in_band(o.eps, band)]
     w = o.pivot_table(index=['eps', 'image'], columns='method', values='correct', aggfunc='first')
     return w.reindex(columns=[a, b]).dropna().astype(int)
 
@@ -146,7 +147,9 @@ def paired_test(outcomes:pd.DataFrame, # per-image outcomes (`OUTCOME_COLUMNS`)
     "Exact McNemar test of 'a beats b' on the same images, pooled over the (image, ε) pairs of `band`."
     w = paired_outcomes(outcomes, a, b, band, steps)
     if w.empty: raise ValueError(f"No (image, ε) pairs with outcomes of both {a!r} and {b!r} in the band {band}.")
-    r = _per_eps(w, a, b); r['p_value'] = mcnemar_exact(r['n10'], r['n01']); r['sign'] = int(np.sign(r['n10'] - r['n01']))
+    r = _per_eps(w, a, b)
+    r['p_value'] = mcnemar_exact(r['n10'], r['n01'])
+    r['sign'] = int(np.sign(r['n10'] - r['n01']))
     r['test'] = f"exact McNemar, {r['pairs']} paired (image, ε) outcomes pooled over {r['n']} ε"
     r['evidence'] = (f"wins {r['wins']}/{r['n']} ε, loses {r['losses']}, mean Δ {r['mean']:+.3f}; "
                      f"discordant {r['n10']} vs {r['n01']} of {r['pairs']}")
@@ -207,13 +210,15 @@ def keeps(df:pd.DataFrame, # the long table
     if outcomes is not None:
         w = paired_outcomes(outcomes, a, b, band, steps)
         if w.empty: raise ValueError(f"No (image, ε) pairs with outcomes of both {a!r} and {b!r} in the band {band}.")
-        r = _per_eps(w, a, b); hi, lo = tango_noninferiority(r['n10'], r['n01'], r['pairs'], margin)
+        r = _per_eps(w, a, b)
+        hi, lo = tango_noninferiority(r['n10'], r['n01'], r['pairs'], margin)
         r['test'] = f"Tango non-inferiority (margin {margin}), {r['pairs']} paired (image, ε) outcomes"
         est = (r['n10'] - r['n01']) / r['pairs']
     else:
         r = compare(df, a, b, band, steps=steps)
         (ka, na), (kb, nb) = _counts(df, a, band, None, steps), _counts(df, b, band, None, steps)
-        hi, lo = wald_noninferiority(ka, na, kb, nb, margin); est = ka / na - kb / nb
+        hi, lo = wald_noninferiority(ka, na, kb, nb, margin)
+        est = ka / na - kb / nb
         r['test'] = f"Wald non-inferiority (margin {margin}, unpaired: {ka}/{na} vs {kb}/{nb})"
     r.update(p_value=hi if est > -margin else lo, sign=1 if est > -margin else -1,
              evidence=f"mean Δ {r['mean']:+.3f} over {r['n']} ε (margin −{margin})")
@@ -229,7 +234,8 @@ def claim(text:str, # the paper's claim, in words
     "A claim dict {claim, status, holds, p_value, test, evidence}: holds / not significant / contradicted at `alpha`."
     if missing := {'p_value', 'sign', 'test', 'evidence'} - set(test):
         raise ValueError(f"claim needs a test dict with p_value, sign, test, evidence (from beats/keeps/...); missing {sorted(missing)}.")
-    p = test['p_value']; sig = p is not None and p < alpha and test['sign'] != 0
+    p = test['p_value']
+    sig = p is not None and p < alpha and test['sign'] != 0
     status = ('holds' if test['sign'] > 0 else 'contradicted') if sig else 'not significant'
     return dict(claim=text, status=status, holds=status == 'holds', p_value=None if p is None else float(p),
                 test=test['test'], evidence=test['evidence'])
@@ -266,12 +272,14 @@ def decline(df:pd.DataFrame, # the long table
             outcomes:pd.DataFrame|None=None, # per-image outcomes (None: counts)
            )->dict:
     "Test of 'PGD lowers the accuracy of `method` as ε grows': ε = 0 vs the largest ε, and Spearman ρ < −0.5 over ε."
-    acc = series(df, method); e0, e1 = acc.index[0], acc.index[-1]
+    acc = series(df, method)
+    e0, e1 = acc.index[0], acc.index[-1]
     rho = acc.corr(pd.Series(acc.index, acc.index), method='spearman')
     if outcomes is not None:
         o = outcomes[(outcomes.method == method) & _in_band(outcomes.eps, [e0, e1])]
         o = o.assign(method=np.where(_in_band(o.eps, [e0]), 'ε=0', 'ε=max'), eps=0.0)
-        t = paired_test(o, 'ε=0', 'ε=max'); t['test'] = f"exact McNemar, the same {t['pairs']} images at ε={e0:g} and ε={e1:g}"
+        t = paired_test(o, 'ε=0', 'ε=max')
+        t['test'] = f"exact McNemar, the same {t['pairs']} images at ε={e0:g} and ε={e1:g}"
     else:
         (k0, n0), (k1, n1) = _counts(df, method, [e0], None), _counts(df, method, [e1], None)
         t = dict(p_value=two_proportion(k0, n0, k1, n1), sign=int(np.sign(k0 / n0 - k1 / n1)),
@@ -319,7 +327,8 @@ def claims_table3(df:pd.DataFrame, # a Table-3 long table (each head's accuracy 
                  )->list:
     "Sec. 3.4's observations ❶–❷ on a Table-3 long table, from per-ε tests between heads (see above)."
     o, name = _match(outcomes, df), {h: f'Multi-head-Filt(Limg) {h}' for h in heads}
-    acc = pd.DataFrame({h: series(df, name[h]) for h in heads}); own = _own_eps(heads)
+    acc = pd.DataFrame({h: series(df, name[h]) for h in heads})
+    own = _own_eps(heads)
     mine = [(e, own[min(own, key=lambda x: abs(x - e))]) for e in acc.index if _in_band([e], list(own))[0]]
     t1 = [(e, h, beats(df, name[o_], name[h], [e], o)) for e, h in mine for o_ in heads if o_ != h]
     win = [t['p_value'] for _, _, t in t1 if t['sign'] > 0]

@@ -90,7 +90,9 @@ def ascending_attack(model:nn.Module, # a differentiable classifier in eval mode
     grid = sorted(norm_eps(check_eps(e)) for e in grid)
     if not grid or grid[0] <= 0: raise ValueError(f"grid must hold ε > 0, got {grid}: ε = 0 is the clean accuracy, drop it.")
     x, y = x.detach().float().cpu(), y.long().cpu()
-    ok = predict(model, x, batch_size) == y; clean_ok = ok.clone(); x_adv = x.clone()
+    ok = predict(model, x, batch_size) == y
+    clean_ok = ok.clone()
+    x_adv = x.clone()
     by, at = ['clean' if not o else 'robust' for o in ok.tolist()], [math.nan] * len(x)
     correct, rows = {0.0: clean_ok.clone()}, _breakdown(0.0, ok, by, at, x_adv, x)
     for e in grid:
@@ -106,7 +108,8 @@ def ascending_attack(model:nn.Module, # a differentiable classifier in eval mode
                 x_adv[b[hit]], ok[b[hit]] = xa[hit], False
         brk = clean_ok & ~ok
         _assert_ball(x_adv[brk], x[brk], e, 'example carried over from a smaller ε')   # the ascending-ε rule
-        correct[e] = ok.clone(); rows += _breakdown(e, ok, by, at, x_adv, x)
+        correct[e] = ok.clone()
+        rows += _breakdown(e, ok, by, at, x_adv, x)
     brk = clean_ok & ~ok
     still = int((predict(model, x_adv[brk], batch_size) != y[brk]).sum()) if brk.any() else 0
     return dict(correct=correct, x_adv=x_adv, broken=brk, still_wrong=(still, int(brk.sum())),
@@ -152,7 +155,8 @@ def aa_attacks(version:str='standard', # 'standard' (AutoAttack's list, 100 iter
     if not names or bad: raise ValueError(f"attacks must be a non-empty list from {AA_NAMES} for version='custom', got {attacks!r}.")
     def make(name):
         def fn(model, x, y, eps):
-            dev = _module_device(model); x, y = x.to(dev), y.to(dev)
+            dev = _module_device(model)
+            x, y = x.to(dev), y.to(dev)
             tune = torch.backends.cudnn.benchmark and name in AA_FIXED_SHAPES
             with frozen(model), seeded(seed, dev), torch.no_grad(), cudnn_benchmark(tune):
                 aa = AutoAttack(model, version=version, attacks=None if version == 'standard' else [name],
@@ -199,7 +203,8 @@ def pgd_attacks(steps:int, # PGD iterations
     rel = max(0.01 / 0.3, 2.5 / steps)
     def make(r):
         def fn(model, x, y, eps):
-            dev = _module_device(model); s = int(np.random.SeedSequence([seed, r, round(eps * 1e9)]).generate_state(1)[0])
+            dev = _module_device(model)
+            s = int(np.random.SeedSequence([seed, r, round(eps * 1e9)]).generate_state(1)[0])
             with frozen(model), seeded(s, dev):
                 return _pgd_run(model, x.to(dev), y.to(dev), eps, steps, rel, use_buckets(model, buckets))
         return fn
@@ -210,7 +215,8 @@ def _tables(res, table, group, method, steps, grid)->tuple:
     "Long rows (grid only), outcome rows and breakdown rows of one `ascending_attack` result."
     n, rows, outs = len(res['x_adv']), [], []
     for e, c in res['correct'].items():
-        k = int(c.sum()); lo, hi = wilson_ci(k, n)
+        k = int(c.sum())
+        lo, hi = wilson_ci(k, n)
         if any(abs(e - g) < 1e-12 for g in grid): rows.append((int(table), group, method, 'accuracy', steps, float(e), k / n, n, lo, hi))
         outs += [(int(table), group, method, steps, float(e), i, int(v)) for i, v in enumerate(c.tolist())]
     return rows, outs, res['breakdown'].assign(method=method)[BREAKDOWN_COLUMNS]
@@ -228,12 +234,16 @@ def whitebox_tables(clf:nn.Module, # the classifier (eval mode)
                     batch_size:int=250, # images per attack call
                    )->tuple:
     "(long table, per-image outcomes, per-attack breakdown) of a white-box attack through each denoiser."
-    n = min(int(n), len(test_adv.clean)); x, y = test_adv.clean[:n], test_adv.y[:n]
+    n = min(int(n), len(test_adv.clean))
+    x, y = test_adv.clean[:n], test_adv.y[:n]
     grid = [0.0, *[e for e in test_adv.eps_grid if e > 0]]
     rows, outs, bds = [], [], []
     for name, den in denoisers.items():
         res = ascending_attack(Denoised(den, clf).eval(), x, y, sorted({*grid[1:], *map(norm_eps, extra_eps)}), attacks, batch_size)
-        r, o, b = _tables(res, table, group, f'{name} ({label})', steps, grid); rows += r; outs += o; bds.append(b)
+        r, o, b = _tables(res, table, group, f'{name} ({label})', steps, grid)
+        rows += r
+        outs += o
+        bds.append(b)
     return (pd.DataFrame(rows, columns=[*COLUMNS, 'n', 'ci_low', 'ci_high']), pd.DataFrame(outs, columns=OUTCOME_COLUMNS),
             pd.concat(bds, ignore_index=True))
 
@@ -301,7 +311,8 @@ def save_whitebox(rf, # a `RunFolder`
                  )->None:
     "Save a white-box evaluation: tables/<name>.csv, tables/<name>_outcomes.csv, whitebox/<name>_breakdown.csv."
     from advfilter.runs import atomic_write
-    rf.save_table(long, name); rf.save_table(outcomes, f'{name}_outcomes')
+    rf.save_table(long, name)
+    rf.save_table(outcomes, f'{name}_outcomes')
     if breakdown is not None:
         (rf.path/'whitebox').mkdir(exist_ok=True)
         atomic_write(rf.path/'whitebox'/f'{name}_breakdown.csv', lambda t: breakdown.to_csv(t, index=False))
@@ -322,10 +333,16 @@ def plot_white_vs_gray(gray:pd.DataFrame, # gray-box long table on the white-box
                                  (white, ' (AutoAttack)', 'AutoAttack', '-')]:   # AutoAttack drawn last: on top where equal
             if df is None or not (df.method == m + suf).any(): continue
             d = with_ci(df[df.method == m + suf]).sort_values('eps')
-            ax.plot(d.eps, d.value, marker='o', ms=3, ls=ls, label=lab); ax.fill_between(d.eps, d.ci_low, d.ci_high, alpha=0.12)
-        ax.set_xscale('symlog', linthresh=1e-4, linscale=0.5); ax.set_title(m, fontsize=10); ax.set_xlabel('ε (symlog)')
+            ax.plot(d.eps, d.value, marker='o', ms=3, ls=ls, label=lab)
+            ax.fill_between(d.eps, d.ci_low, d.ci_high, alpha=0.12)
+        ax.set_xscale('symlog', linthresh=1e-4, linscale=0.5)
+        ax.set_title(m, fontsize=10)
+        ax.set_xlabel('ε (symlog)')
         ax.set_xticks(sorted(white.eps.unique()), [eps_label(e) for e in sorted(white.eps.unique())], rotation=60, fontsize=7)
-    axes[0, 0].set_ylabel('accuracy'); axes[0, 0].legend(fontsize=8); fig.suptitle(title, fontsize=10); fig.tight_layout()
+    axes[0, 0].set_ylabel('accuracy')
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/01i_whitebox.ipynb #d55f9a3d
@@ -348,11 +365,13 @@ def check_white_le_gray(white:pd.DataFrame, # white-box long table (with CIs), r
                        )->list:
     "Check 1: white-box ≤ gray-box at every ε, flagged only beyond the Wilson intervals."
     w = white.assign(method=white.method.str.replace(f' ({label})', '', regex=False)).set_index(['method', 'eps'])
-    g = gray.set_index(['method', 'eps']); out = []
+    g = gray.set_index(['method', 'eps'])
+    out = []
     for m in dict.fromkeys(w.index.get_level_values(0)):
         if m not in g.index.get_level_values(0): continue
         j = w.loc[m][['value', 'ci_low', 'ci_high']].join(g.loc[m][['value', 'ci_low', 'ci_high']].add_suffix('_g'), how='inner').rename(columns={'value': 'value_w', 'ci_low': 'ci_low_w', 'ci_high': 'ci_high_w'})
-        bad = j[j.ci_low_w > j.ci_high_g]; gap = (j.value_w - j.value_g).max()
+        bad = j[j.ci_low_w > j.ci_high_g]
+        gap = (j.value_w - j.value_g).max()
         out.append(_rec(f'{m}: {label} ≤ gray-box at every ε (within the CI)', bad.empty,
                         f"max white − gray {gap:+.3f} over {len(j)} ε" + (f"; beyond the CI at ε {list(bad.index)}" if len(bad) else '')))
     return out
@@ -372,8 +391,10 @@ def check_blackbox(clf:nn.Module, # the classifier
     sq, out, e = aa_attacks('custom', ['square'], square_queries=queries, seed=seed), [], norm_eps(eps)
     for name, den in denoisers.items():
         if name not in white_correct: continue
-        c = ascending_attack(Denoised(den, clf).eval(), x, y, [e], sq)['correct'][e]; wc = white_correct[name].bool()
-        k, kw, n = int(c.sum()), int(wc.sum()), len(c); (lo, hi), (wlo, whi) = wilson_ci(k, n), wilson_ci(kw, n)
+        c = ascending_attack(Denoised(den, clf).eval(), x, y, [e], sq)['correct'][e]
+        wc = white_correct[name].bool()
+        k, kw, n = int(c.sum()), int(wc.sum()), len(c)
+        (lo, hi), (wlo, whi) = wilson_ci(k, n), wilson_ci(kw, n)
         out.append(_rec(f'{name}: Square ({queries} queries) does not beat {label} at ε={e:.4g}', k >= kw,
                         f"Square {k}/{n} [{lo:.3f}, {hi:.3f}] vs {label} {kw}/{n} [{wlo:.3f}, {whi:.3f}]; "
                         f"{int((~c & wc).sum())} images broken by Square but not by {label}"))
@@ -441,9 +462,11 @@ def check_deterministic(clf:nn.Module, # the classifier
     "Check 5: the defence's forward is deterministic (same logits on every pass, as auto-attack's `check_randomized`)."
     out = []
     for name, den in denoisers.items():
-        model = Denoised(den, clf).eval(); dev = _module_device(model)
+        model = Denoised(den, clf).eval()
+        dev = _module_device(model)
         with torch.no_grad(): zs = [model(x.to(dev)).float().cpu() for _ in range(repeats)]
-        d = max(float((z - zs[0]).abs().max()) for z in zs); s = float(zs[0].abs().max()) + 1e-12
+        d = max(float((z - zs[0]).abs().max()) for z in zs)
+        s = float(zs[0].abs().max()) + 1e-12
         out.append(_rec(f'{name}: forward is deterministic', d <= atol * s, f"max logit difference over {repeats} passes {d:.3g} (scale {s:.3g})"))
     return out
 
@@ -453,7 +476,8 @@ def check_eps_ball(breakdown:pd.DataFrame, # `whitebox_tables`' breakdown
     "Check 6: every stored adversarial example lies in its ε-ball and in [0,1]."
     out = []
     for m, b in breakdown.groupby('method', sort=False):
-        adv = b[~b.broken_by.isin(['clean', 'robust'])]; bad = adv[(adv.linf > adv.eps + 1e-6) | ~adv.in_range.astype(bool)]
+        adv = b[~b.broken_by.isin(['clean', 'robust'])]
+        bad = adv[(adv.linf > adv.eps + 1e-6) | ~adv.in_range.astype(bool)]
         out.append(_rec(f'{m}: every adversarial example in its ε-ball and [0,1]', bad.empty,
                         f"{len(adv)} (image, ε) examples, max L∞ − ε {float((adv.linf - adv.eps).max()) if len(adv) else 0:.2g}, {len(bad)} outside"))
     return out
@@ -472,10 +496,12 @@ def sanity_checks(clf:nn.Module, # the classifier
                   label:str='AutoAttack', # white-box method suffix
                  )->list:
     "All sanity checks of one white-box evaluation as `{'check', 'passed', 'evidence'}` records (`sanity_checks.json`)."
-    white = with_ci(white); out = []
+    white = with_ci(white)
+    out = []
     if gray is not None: out += check_white_le_gray(white, with_ci(gray, len(x)), label)
     if blackbox_eps is not None:
-        e = norm_eps(blackbox_eps); b = breakdown[np.isclose(breakdown.eps, e)]
+        e = norm_eps(blackbox_eps)
+        b = breakdown[np.isclose(breakdown.eps, e)]
         if b.empty: raise ValueError(f"blackbox_eps={e:g} was not attacked: pick an ε of the grid or of autoattack_table's extra_eps.")
         wc = {n: torch.tensor((b[b.method == f'{n} ({label})'].sort_values('image').broken_by == 'robust').tolist()) for n in denoisers}
         out += check_blackbox(clf, denoisers, x, y, {k: v for k, v in wc.items() if len(v) == len(x)}, e, queries, seed, label)
@@ -494,7 +520,8 @@ def fusion_oracle(df:pd.DataFrame, # a long accuracy table with the two branch r
                   outcomes:pd.DataFrame|None=None, # per-image outcomes of the same rows: adds the per-image oracle
                  )->pd.DataFrame:
     "Oracle rows per ε: the better branch's accuracy (and, with outcomes, 'either branch right' per image)."
-    a = df[(df.method == sl) & (df.metric == 'accuracy')].set_index('eps'); b = df[(df.method == m) & (df.metric == 'accuracy')].set_index('eps')
+    a = df[(df.method == sl) & (df.metric == 'accuracy')].set_index('eps')
+    b = df[(df.method == m) & (df.metric == 'accuracy')].set_index('eps')
     if a.empty or b.empty: raise ValueError(f"fusion_oracle needs accuracy rows of {sl!r} and {m!r} in df.")
     best = a.value.combine(b.value, max)
     rows = a.assign(method=name, value=best).drop(columns=[c for c in ('n', 'ci_low', 'ci_high') if c in a.columns]).reset_index()
@@ -514,7 +541,8 @@ def fusion_gain(df:pd.DataFrame, # long accuracy table with the fused and both b
     acc = df[df.metric == 'accuracy'].pivot_table(index='eps', columns='method', values='value')
     acc = acc if band is None else acc.loc[[e for e in acc.index if any(np.isclose(e, band))]]
     best = sl if acc[sl].mean() >= acc[m].mean() else m
-    oracle = acc[[sl, m]].max(axis=1); og, rg = float((oracle - acc[best]).sum()), float((acc[fused] - acc[best]).sum())
+    oracle = acc[[sl, m]].max(axis=1)
+    og, rg = float((oracle - acc[best]).sum()), float((acc[fused] - acc[best]).sum())
     return {'band': [float(e) for e in acc.index], 'best_single': best, 'oracle_gain': og / len(acc),
             'realised_gain': rg / len(acc), 'share': rg / og if og > 1e-12 else None}
 
@@ -577,9 +605,11 @@ def robustbench_records(clf:nn.Module, # the classifier
     "One RobustBench-style record per defence at RobustBench's ε: clean, gray-box, AutoAttack (n, CI), breakdown, flags."
     e = norm_eps(eps if eps is not None else robustbench_eps(cfg))
     if not np.isclose(outcomes.eps, e).any(): raise ValueError(f"outcomes lack ε={e:g}: pass extra_eps=[{e:g}] to autoattack_table.")
-    gray = graybox_at(clf, denoisers, x, y, e, cfg['steps_test'], cfg.get('seed', 0), source); out = {}
+    gray = graybox_at(clf, denoisers, x, y, e, cfg['steps_test'], cfg.get('seed', 0), source)
+    out = {}
     for name in denoisers:
-        m = f'{name} ({label})'; o = outcomes[outcomes.method == m]
+        m = f'{name} ({label})'
+        o = outcomes[outcomes.method == m]
         (kc, n), (ka, na), (kg, ng) = [(int(s.correct.sum()), len(s)) for s in (o[o.eps == 0], o[np.isclose(o.eps, e)])] + [gray[name]]
         b = breakdown[(breakdown.method == m) & np.isclose(breakdown.eps, e)].broken_by.value_counts().to_dict()
         out[name] = {'name': name, 'dataset': cfg.get('dataset'), 'architecture': cfg.get('classifier'), 'threat_model': 'Linf',
