@@ -22,9 +22,8 @@ __all__ = ['BREAKDOWN_COLUMNS', 'AA_NAMES', 'AA_FIXED_SHAPES', 'wilson_ci', 'buc
            'pgd_whitebox_table', 'aa_vs_pgd', 'check_aa_le_pgd', 'breakdown_summary', 'save_whitebox',
            'plot_white_vs_gray', 'with_ci', 'check_white_le_gray', 'check_blackbox', 'check_large_eps', 'Rounded',
            'input_gradient', 'check_gradients', 'check_deterministic', 'check_eps_ball', 'sanity_checks',
-           'sanity_frame', 'fusion_oracle', 'fusion_gain', 'fusion_weights', 'check_fusion_aware', 'robustbench_eps',
-           'graybox_at', 'robustbench_records', 'save_robustbench', 'WhiteboxEval', 'evaluate_whitebox',
-           'save_evaluation', 'aa_label', 'gray_vs_white_frame', 'robustbench_frame']
+           'sanity_frame', 'robustbench_eps', 'graybox_at', 'robustbench_records', 'save_robustbench', 'WhiteboxEval',
+           'evaluate_whitebox', 'save_evaluation', 'aa_label', 'gray_vs_white_frame', 'robustbench_frame']
 
 # %% ../nbs/01i_whitebox.ipynb #c301ce1a
 BREAKDOWN_COLUMNS = ['method', 'eps', 'image', 'broken_by', 'broken_at', 'linf', 'in_range']  # which attack broke each image
@@ -511,61 +510,6 @@ def sanity_checks(clf:nn.Module, # the classifier
 def sanity_frame(checks:list)->pd.DataFrame:
     "The checks as a table, flagged ones first."
     return pd.DataFrame(checks, columns=['check', 'passed', 'evidence']).sort_values('passed', kind='stable').reset_index(drop=True)
-
-# %% ../nbs/01i_whitebox.ipynb #bf2a3351
-def fusion_oracle(df:pd.DataFrame, # a long accuracy table with the two branch rows
-                  sl:str='PA-Filt(Limg)sl', # the sl-branch method
-                  m:str='PA-Filt(Limg)m', # the m-branch method
-                  name:str='Oracle(sl, m)', # method name of the oracle row
-                  outcomes:pd.DataFrame|None=None, # per-image outcomes of the same rows: adds the per-image oracle
-                 )->pd.DataFrame:
-    "Oracle rows per ε: the better branch's accuracy (and, with outcomes, 'either branch right' per image)."
-    a = df[(df.method == sl) & (df.metric == 'accuracy')].set_index('eps')
-    b = df[(df.method == m) & (df.metric == 'accuracy')].set_index('eps')
-    if a.empty or b.empty: raise ValueError(f"fusion_oracle needs accuracy rows of {sl!r} and {m!r} in df.")
-    best = a.value.combine(b.value, max)
-    rows = a.assign(method=name, value=best).drop(columns=[c for c in ('n', 'ci_low', 'ci_high') if c in a.columns]).reset_index()
-    if outcomes is not None:
-        o = outcomes[outcomes.method.isin([sl, m])].pivot_table(index=['eps', 'image'], columns='method', values='correct')
-        per = o.max(axis=1).groupby(level='eps').mean()
-        rows = pd.concat([rows, rows.assign(method=f'{name} per image', value=rows.eps.map(per))], ignore_index=True)
-    return rows[[c for c in df.columns if c in rows.columns]]
-
-def fusion_gain(df:pd.DataFrame, # long accuracy table with the fused and both branch rows
-                fused:str='PA-Filt(Limg)', # the fusion's method
-                sl:str='PA-Filt(Limg)sl', # the sl branch
-                m:str='PA-Filt(Limg)m', # the m branch
-                band=None, # ε of the band (None: every ε of the table)
-               )->dict:
-    "How much of the per-ε oracle's gain over the best single branch the fusion realises (see the formula above)."
-    acc = df[df.metric == 'accuracy'].pivot_table(index='eps', columns='method', values='value')
-    acc = acc if band is None else acc.loc[[e for e in acc.index if any(np.isclose(e, band))]]
-    best = sl if acc[sl].mean() >= acc[m].mean() else m
-    oracle = acc[[sl, m]].max(axis=1)
-    og, rg = float((oracle - acc[best]).sum()), float((acc[fused] - acc[best]).sum())
-    return {'band': [float(e) for e in acc.index], 'best_single': best, 'oracle_gain': og / len(acc),
-            'realised_gain': rg / len(acc), 'share': rg / og if og > 1e-12 else None}
-
-# %% ../nbs/01i_whitebox.ipynb #44c4668b
-@torch.no_grad()
-def fusion_weights(pafilt:nn.Module, # a `PAFilt` (eval mode)
-                   advset, # the test `AdvSet`
-                   n:int=64, # images per ε: the first n
-                  )->pd.DataFrame:
-    "Mean fusion weight W (Eq. 10; the weight of Ĩ_sl in Eq. 11) per ε, on the first `n` images: columns `eps`, `mean W`."
-    n, dev = min(n, len(advset.clean)), _module_device(pafilt)
-    return pd.DataFrame([(e, float(pafilt.parts(advset.at(e)[0][:n].to(dev))['w'].mean())) for e in [0.0, *advset.eps_grid]],
-                        columns=['eps', 'mean W'])
-
-# %% ../nbs/01i_whitebox.ipynb #af242314
-def check_fusion_aware(w_eps:pd.DataFrame, # `fusion_weights`' table
-                       min_range:float=0.1, # W must move by this much across ε
-                      )->list:
-    "The fusion-awareness record (Sec. 4.2): does the mean W move by ≥ `min_range` across ε? `[{'claim', 'holds', 'evidence'}]`."
-    lo, hi = w_eps['mean W'].min(), w_eps['mean W'].max()
-    note = ' (≈ 0 everywhere: PA-Filt is its m-branch)' if hi < 0.05 else ' (≈ 1 everywhere: PA-Filt is its sl-branch)' if lo > 0.95 else ''
-    return [dict(claim=f'the fusion is perturbation-aware: mean W moves by ≥ {min_range:g} across ε (Sec. 4.2)',
-                 holds=bool(hi - lo >= min_range), evidence=f"mean W from {lo:.3f} to {hi:.3f}" + note)]
 
 # %% ../nbs/01i_whitebox.ipynb #7e8e075e
 def robustbench_eps(cfg:dict)->float:
