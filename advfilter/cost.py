@@ -173,11 +173,15 @@ CLEAN_ACC = {'standard': .94, 'robust': .85}   # r before the first ε (clean ac
 
 def survival(kind:str='standard', # 'standard' (a standard classifier, with or without a denoiser) | 'robust'
              curve:str='expected', # a key of ROBUST_CURVES
+             eps=None, # the attacked ε > 0, e.g. a study's `eps_whitebox` (None: all 12 of EPS_TEST[1:])
             )->tuple:
-    "(attacked, survivors) per ε > 0 as shares of the images: attacked at ε_i = survivors of ε_{i−1} (ascending-ε rule)."
+    "(attacked, survivors) per attacked ε as shares of the images: attacked = survivors of the ε before (ascending ε)."
     r = ROBUST_CURVES[curve][kind]
     first = 1.0 if curve == 'worst' else CLEAN_ACC[kind]
-    return [first, *r[:-1]], list(r)
+    grid = EPS_TEST[1:]
+    idx = range(len(grid)) if eps is None else sorted({min(range(len(grid)), key=lambda j: abs(grid[j] - e)) for e in eps})
+    surv = [r[j] for j in idx]
+    return [first, *surv[:-1]], surv
 
 # %% ../nbs/01g_cost.ipynb #b2b2da15
 AA_STANDARD = ('apgd-ce', 'apgd-t', 'fab-t', 'square')
@@ -195,12 +199,12 @@ def autoattack_flops(cfg:dict, # needs n_whitebox, aa_version; custom: aa_attack
                      kind:str='standard', # 'standard' | 'robust' classifier (`survival`)
                      curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
                     )->float:
-    "FLOPs of AutoAttack through one defence on `n_whitebox` images over the 12 ε > 0 (ascending-ε rule)."
+    "FLOPs of AutoAttack through one defence on `n_whitebox` images over the attacked ε (`eps_whitebox`, else all 12)."
     custom = cfg.get('aa_version', 'standard') != 'standard'
     attacks = list(cfg.get('aa_attacks') or ()) if custom else list(AA_STANDARD)
     iters, targets, queries = ((int(cfg.get('aa_iters') or 100), cfg.get('aa_targets', 3), cfg.get('square_queries', 5000))
                                if custom else (100, 9, 5000))
-    att, surv = survival(kind, curve)
+    att, surv = survival(kind, curve, cfg.get('eps_whitebox'))
     total = 0.
     for a, s in zip(att, surv):
         total += a * f                                   # which images are still correct
@@ -215,7 +219,7 @@ def pgd_whitebox_flops(cfg:dict, # needs n_whitebox, steps_whitebox (restarts_wh
                        curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
                       )->float:
     "FLOPs of the native PGD cross-check (`steps_whitebox`, `restarts_whitebox`) with the same ascending-ε rule."
-    att, surv = survival(kind, curve)
+    att, surv = survival(kind, curve, cfg.get('eps_whitebox'))
     steps, restarts = cfg.get('steps_whitebox', 0), cfg.get('restarts_whitebox', 1)
     return cfg['n_whitebox'] * steps * g * sum(a + (restarts - 1) * s for a, s in zip(att, surv))
 
