@@ -21,14 +21,16 @@ from .robust import ROBUST, build_robust
 from .baselines import BASELINES
 from .verdicts import MEDIUM
 from .training import YNET_CACHE_MAX
+from .whitebox import robustbench_eps
 from .device import setup_backends, bf16_supported, autocast
 from .robust import EpochCheck
 
 # %% auto #0
 __all__ = ['NOTEBOOK_KINDS', 'ROBUST_CURVES', 'CLEAN_ACC', 'AA_STANDARD', 'CHECK_STEPS', 'PLANS', 'ASSUMED', 'count_flops',
-           'conv_flops', 'image_size', 'Work', 'unit_costs', 'survival', 'autoattack_flops', 'pgd_whitebox_flops',
-           'square_check_flops', 'robust_params', 'plan', 'cpu_throughput', 'calibrate', 'rates_path', 'save_rates',
-           'gpu_class', 'device_rates', 'stage_seconds', 'estimate', 'StageTimer', 'by_group', 'legacy_whitebox']
+           'conv_flops', 'image_size', 'Work', 'unit_costs', 'survival', 'attacked_eps', 'autoattack_flops',
+           'pgd_whitebox_flops', 'square_check_flops', 'robust_params', 'plan', 'cpu_throughput', 'calibrate',
+           'rates_path', 'save_rates', 'gpu_class', 'device_rates', 'stage_seconds', 'estimate', 'StageTimer',
+           'by_group', 'legacy_whitebox']
 
 # %% ../nbs/01g_cost.ipynb #1d656819
 def count_flops(fn, # a function of no arguments (e.g. one forward + backward)
@@ -183,6 +185,13 @@ def survival(kind:str='standard', # 'standard' (a standard classifier, with or w
     surv = [r[j] for j in idx]
     return [first, *surv[:-1]], surv
 
+def attacked_eps(cfg:dict, # a study config (eps_whitebox, dataset)
+                 robustbench:bool=True, # add RobustBench's ε (AutoAttack attacks it in the same pass; our PGD does not)
+                )->list:
+    "The ε > 0 a white-box pass attacks: `eps_whitebox` (None: all 12 of EPS_TEST), plus RobustBench's 8/255 or 4/255."
+    grid = list(cfg.get('eps_whitebox') or EPS_TEST[1:])
+    return grid + [robustbench_eps(cfg)] if robustbench else grid
+
 # %% ../nbs/01g_cost.ipynb #b2b2da15
 AA_STANDARD = ('apgd-ce', 'apgd-t', 'fab-t', 'square')
 
@@ -199,12 +208,12 @@ def autoattack_flops(cfg:dict, # needs n_whitebox, aa_version; custom: aa_attack
                      kind:str='standard', # 'standard' | 'robust' classifier (`survival`)
                      curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
                     )->float:
-    "FLOPs of AutoAttack through one defence on `n_whitebox` images over the attacked ε (`eps_whitebox`, else all 12)."
+    "FLOPs of AutoAttack through one defence on `n_whitebox` images over the attacked ε (`attacked_eps`)."
     custom = cfg.get('aa_version', 'standard') != 'standard'
     attacks = list(cfg.get('aa_attacks') or ()) if custom else list(AA_STANDARD)
     iters, targets, queries = ((int(cfg.get('aa_iters') or 100), cfg.get('aa_targets', 3), cfg.get('square_queries', 5000))
                                if custom else (100, 9, 5000))
-    att, surv = survival(kind, curve, cfg.get('eps_whitebox'))
+    att, surv = survival(kind, curve, attacked_eps(cfg, robustbench=True))
     total = 0.
     for a, s in zip(att, surv):
         total += a * f                                   # which images are still correct
@@ -219,7 +228,7 @@ def pgd_whitebox_flops(cfg:dict, # needs n_whitebox, steps_whitebox (restarts_wh
                        curve:str='expected', # the robust-fraction curve (ROBUST_CURVES)
                       )->float:
     "FLOPs of the native PGD cross-check (`steps_whitebox`, `restarts_whitebox`) with the same ascending-ε rule."
-    att, surv = survival(kind, curve, cfg.get('eps_whitebox'))
+    att, surv = survival(kind, curve, attacked_eps(cfg, robustbench=False))
     steps, restarts = cfg.get('steps_whitebox', 0), cfg.get('restarts_whitebox', 1)
     return cfg['n_whitebox'] * steps * g * sum(a + (restarts - 1) * s for a, s in zip(att, surv))
 
